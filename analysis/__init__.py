@@ -1,0 +1,1 @@
+"""zhengce.analysis: trajectories, effect estimates, figures and the report."""

@@ -1,0 +1,159 @@
+"""Writing results the same way everywhere: tables (CSV, Markdown, LaTeX), figures (PNG, SVG),
+manifests (JSON), and a CJK-capable matplotlib font.
+
+Used by the main report and by every companion, so a table or figure from any part of zhengce
+looks and is archived the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from corpus.errors import UserError
+
+# Fonts that render Chinese, in order of preference. Debian: fonts-noto-cjk, fonts-wqy-microhei.
+CJK_FONT_CANDIDATES = (
+    "Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "Source Han Sans CN",
+    "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei", "PingFang SC",
+    "Heiti SC", "AR PL UMing CN", "Droid Sans Fallback",
+)
+CJK_FONT_HELP = (
+    "no font that can draw Chinese was found: install one (Debian/Ubuntu: apt-get install "
+    "fonts-noto-cjk; macOS and Windows ship one) or set ZHENGCE_CJK_FONT to a .ttf/.otf/.ttc path"
+)
+
+
+def _fmt_cell(value: Any, float_format: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return float_format % value
+    return str(value)
+
+
+def to_markdown(df: pd.DataFrame, *, float_format: str = "%.4f", index: bool = False) -> str:
+    """A GitHub-flavoured Markdown table (no optional `tabulate` dependency)."""
+    frame = df.reset_index() if index else df
+    header = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(header) + " |",
+             "| " + " | ".join("---:" if pd.api.types.is_numeric_dtype(frame[c]) else "---"
+                               for c in frame.columns) + " |"]
+    for row in frame.itertuples(index=False):
+        cells = [_fmt_cell(v, float_format).replace("|", "\\|") for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+_TEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                "^": r"\textasciicircum{}"}
+
+
+def _tex_escape(text: str) -> str:
+    return "".join(_TEX_ESCAPES.get(ch, ch) for ch in text)
+
+
+def to_latex(df: pd.DataFrame, *, caption: str | None = None, label: str | None = None,
+             float_format: str = "%.4f", index: bool = False) -> str:
+    """A booktabs LaTeX table (no jinja2 dependency, unlike ``DataFrame.to_latex``)."""
+    frame = df.reset_index() if index else df
+    align = "".join("r" if pd.api.types.is_numeric_dtype(frame[c]) else "l" for c in frame.columns)
+    out = ["\\begin{table}[htbp]", "\\centering"]
+    if caption:
+        out.append(f"\\caption{{{_tex_escape(caption)}}}")
+    if label:
+        out.append(f"\\label{{{label}}}")
+    out += [f"\\begin{{tabular}}{{{align}}}", "\\toprule",
+            " & ".join(_tex_escape(str(c)) for c in frame.columns) + " \\\\", "\\midrule"]
+    for row in frame.itertuples(index=False):
+        out.append(" & ".join(_tex_escape(_fmt_cell(v, float_format)) for v in row) + " \\\\")
+    out += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
+    return "\n".join(out) + "\n"
+
+
+def write_table(df: pd.DataFrame, out_dir: str | Path, name: str, *, caption: str | None = None,
+                float_format: str = "%.4f", index: bool = False) -> dict[str, Path]:
+    """Write ``name.csv`` (full precision), ``name.md`` and ``name.tex``; return their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": out / f"{name}.csv", "md": out / f"{name}.md", "tex": out / f"{name}.tex"}
+    df.to_csv(paths["csv"], index=index)
+    md = to_markdown(df, float_format=float_format, index=index)
+    if caption:
+        md = f"**{caption}**\n\n" + md
+    paths["md"].write_text(md, encoding="utf-8")
+    paths["tex"].write_text(to_latex(df, caption=caption, label=f"tab:{name}",
+                                     float_format=float_format, index=index), encoding="utf-8")
+    return paths
+
+
+def save_figure(fig, out_dir: str | Path, name: str, *, dpi: int = 200) -> dict[str, Path]:
+    """Save a matplotlib figure as ``name.png`` and ``name.svg`` and close it."""
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"png": out / f"{name}.png", "svg": out / f"{name}.svg"}
+    fig.savefig(paths["png"], dpi=dpi, bbox_inches="tight")
+    fig.savefig(paths["svg"], bbox_inches="tight")
+    plt.close(fig)
+    return paths
+
+
+def write_manifest(out_dir: str | Path, manifest: Mapping[str, Any],
+                   name: str = "manifest.json") -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str, sort_keys=True),
+                    encoding="utf-8")
+    return path
+
+
+def find_cjk_font() -> str | None:
+    """Path of an installed font that covers Chinese, or None."""
+    import os
+
+    from matplotlib import font_manager
+
+    explicit = os.environ.get("ZHENGCE_CJK_FONT")
+    if explicit:
+        if not Path(explicit).is_file():
+            raise UserError(f"ZHENGCE_CJK_FONT={explicit} is not a file: point it at a .ttf/.otf/.ttc")
+        return explicit
+    by_name = {f.name: f.fname for f in font_manager.fontManager.ttflist}
+    for family in CJK_FONT_CANDIDATES:
+        if family in by_name:
+            return by_name[family]
+    for f in font_manager.fontManager.ttflist:  # any font whose name says it is CJK
+        if any(tag in f.name for tag in ("CJK", "Hei", "Song", "Ming", "Han Sans", "WenQuanYi")):
+            return f.fname
+    return None
+
+
+def use_cjk_font() -> str:
+    """Configure matplotlib to draw Chinese; return the font family used.
+
+    Raises :class:`UserError` naming the fix when no CJK font is installed, instead of letting
+    matplotlib draw empty boxes.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager, rcParams
+
+    path = find_cjk_font()
+    if path is None:
+        raise UserError(CJK_FONT_HELP)
+    font_manager.fontManager.addfont(path)
+    family = font_manager.FontProperties(fname=path).get_name()
+    rcParams["font.family"] = "sans-serif"
+    rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
+    rcParams["axes.unicode_minus"] = False
+    rcParams["svg.fonttype"] = "none"  # keep text as text in SVG (searchable, small)
+    return family

@@ -1,0 +1,131 @@
+"""``zhengce``: one thin command-line shell over the library.
+
+Every subcommand parses options, calls one library function, and turns :class:`UserError` into a
+one-line message with exit status 2 (never a traceback for a user mistake). Subcommands that live
+in other packages (nlp, analysis, crawler, companions) are imported only when used, so
+``zhengce --help`` is fast and the corpus layer does not import the heavy stacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from .errors import UserError
+
+# name -> "module:attribute" of a click command or group, loaded on first use.
+LAZY_COMMANDS: dict[str, str] = {
+    "load": "corpus.cli_corpus:load",
+    "stats": "corpus.cli_corpus:stats",
+    "search": "corpus.cli_corpus:search",
+    "export": "corpus.cli_corpus:export",
+    "demo-corpus": "corpus.cli_corpus:demo_corpus",
+    "rejects": "corpus.cli_corpus:rejects",
+    "runs": "corpus.cli_corpus:runs",
+    "retag": "corpus.cli_corpus:retag",
+    "crawl": "crawler.cli:crawl",
+    "demo-site": "crawler.cli:demo_site",
+    "segment": "nlp.cli:segment",
+    "topics": "nlp.cli:topics",
+    "scheme": "nlp.cli:scheme",
+    "labels": "nlp.cli:labels",
+    "report": "analysis.cli:report",
+    "trajectories": "analysis.cli:trajectories",
+    "effects": "analysis.cli:effects",
+    "estimate-effect": "analysis.cli:estimate_effect",
+    "code": "analysis.cli:code",
+    "browse": "analysis.cli:browse",
+    "coup": "companions.coup.cli:cli",
+    "bank-entry": "companions.bank_entry.cli:cli",
+    "malmquist": "companions.malmquist.cli:cli",
+    "shards": "nlp.cli:shards",
+}
+
+
+def _import_command(spec: str) -> click.Command | None:
+    module_name, attr = spec.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        # Only a missing *optional dependency* is reported as such; a missing zhengce module
+        # means the command is not part of this installation.
+        if exc.name and not exc.name.split(".")[0] in {"corpus", "nlp", "analysis", "crawler",
+                                                        "companions"}:
+            raise UserError(
+                f"this command needs the optional package {exc.name!r}: "
+                f"pip install 'zhengce[all]' (or run make install)"
+            ) from exc
+        return None
+    return getattr(module, attr, None)
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx)) | set(LAZY_COMMANDS)
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        spec = LAZY_COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        try:
+            return _import_command(spec)
+        except UserError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Listing help without importing every stack: show the names only for lazy commands.
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                rows.append((name, self.commands[name].get_short_help_str(60)))
+            else:
+                rows.append((name, f"see: zhengce {name} --help"))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="zhengce")
+def cli() -> None:
+    """zhengce (政策): build, tag, model and share corpora of Chinese policy documents.
+
+    \b
+    A typical session:
+      zhengce demo-corpus data/demo-src          # write the offline demo corpus
+      zhengce load data/demo-src/documents.jsonl --mapping demo --db data/demo.db
+      zhengce stats --db data/demo.db
+      zhengce search 出口退税 --db data/demo.db
+
+    The database defaults to data/zhengce.db; set --db or $ZHENGCE_DB to use another.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: user mistakes become one line on stderr and exit status 2."""
+    try:
+        cli.main(args=argv, prog_name="zhengce", standalone_mode=False)
+    except UserError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted: everything written so far is saved; run the same command to resume.",
+                   err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,96 @@
+"""Full-text search that works for Chinese.
+
+SQLite FTS5's default tokenizer finds nothing in unsegmented Chinese and trigram misses
+two-character words, so the store indexes a *segmented, space-joined* copy of each title and
+body (``search_index``) with the ``unicode61`` tokenizer. Queries are segmented the same way and
+every token is quoted (``quote=True``), so user punctuation can never break the FTS syntax.
+
+The index segmenter is the corpus layer's own (a private ``rjieba.Jieba`` instance, HMM off, no
+user dictionary); the NLP stage has its own configurable segmenter and token cache. Searching for
+a word the index split (e.g. 淘汰落后产能 → 淘汰 落后 产能) still matches, because the query is
+split the same way and the tokens are matched as a phrase.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .errors import UserError
+from .store import Store
+
+_KEEP = re.compile(r"\w", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    try:
+        import rjieba
+
+        instance = rjieba.Jieba()
+        return lambda text: instance.cut(text, False)
+    except ImportError:  # rjieba is a core dependency, but keep the index usable without it
+        import jieba
+
+        tok = jieba.Tokenizer()
+        return lambda text: tok.lcut(text, HMM=False)
+
+
+def segment_for_index(text: str) -> str:
+    """Space-joined tokens of ``text`` (punctuation and whitespace dropped)."""
+    if not text:
+        return ""
+    cut = _segmenter()
+    return " ".join(t for t in cut(text) if t.strip() and _KEEP.search(t))
+
+
+def fts_query(query: str) -> str:
+    """The FTS5 expression for a user query: a quoted phrase of its segmented tokens."""
+    tokens = segment_for_index(query).split()
+    if not tokens:
+        raise UserError(f"the search {query!r} has no words to look for: give a Chinese term, e.g. 出口退税")
+    return '"' + " ".join(t.replace('"', '""') for t in tokens) + '"'
+
+
+def search(store: Store, query: str, *, limit: int = 20, where: str | None = None,
+           params: list | None = None) -> list[dict]:
+    """Documents matching ``query`` (best first), with a highlighted snippet of the body."""
+    expr = fts_query(query)
+    sql = f"""
+        select d.doc_id, d.title, d.level, d.province, d.year, d.issuer_raw, d.doc_number,
+               snippet(search_index_fts, 1, '[', ']', '…', 16) as snippet,
+               bm25(search_index_fts) as rank
+        from search_index_fts
+        join search_index s on s.rowid = search_index_fts.rowid
+        join documents d on d.doc_id = s.doc_id
+        where search_index_fts match ? {('and ' + where) if where else ''}
+        order by rank
+        limit ?
+    """
+    rows = store.db.execute(sql, [expr, *(params or []), limit]).fetchall()
+    cols = ["doc_id", "title", "level", "province", "year", "issuer", "doc_number", "snippet",
+            "rank"]
+    out = []
+    for row in rows:
+        item = dict(zip(cols, row))
+        item["snippet"] = item["snippet"].replace(" ", "") if item["snippet"] else ""
+        out.append(item)
+    return out
+
+
+def rebuild_index(store: Store) -> int:
+    """Re-segment every document into ``search_index`` (after changing the index segmenter)."""
+    db = store.db
+    n = 0
+    doc_ids = [r[0] for r in db.execute("select doc_id from documents order by rowid")]
+    with db.conn:
+        db.execute("delete from search_index")
+        for doc_id in doc_ids:
+            title, text = db.execute("select title, text from documents where doc_id = ?",
+                                     [doc_id]).fetchone()
+            db.execute("insert into search_index (rowid, doc_id, title, body) "
+                       "select rowid, ?, ?, ? from documents where doc_id = ?",
+                       [doc_id, segment_for_index(title or ""), segment_for_index(text), doc_id])
+            n += 1
+        db["search_index"].rebuild_fts()
+    return n

@@ -1,0 +1,432 @@
+"""Ingest: source records → raw_records (unchanged) → tagged documents, deduplicated, indexed.
+
+Every loader and the crawler's storage pipeline go through :class:`Ingestor`, so there is exactly
+one implementation of tagging, de-duplication, reject handling and indexing.
+
+The CPU-heavy, per-record work (tagging, hashing, MinHash, segmenting for the full-text index) is
+a pure function, :func:`prepare_record`, which runs in worker processes when the input is large;
+the parent process is the single writer and commits in batches, so a crash mid-run loses at most
+the uncommitted batch — and re-running the same load skips what was stored (idempotent).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+from .dedupe import (NEAR_DUPLICATE_THRESHOLD, band_buckets, blob_to_signature, estimated_jaccard,
+                     minhash, signature_to_blob, text_hash)
+from .errors import RecordError
+from .manifest import sha256_bytes, sha256_text
+from .store import Run, Store, to_json, utcnow
+
+MAX_TEXT_CHARS = 5_000_000
+
+
+@dataclass
+class SourceRecord:
+    """One record as a source delivered it.
+
+    ``fields`` holds the source's metadata as strings under canonical names (``title``, ``text``,
+    ``doc_number``, ``issuer``, ``issued_date``, ``published_date``, ``effective_date``,
+    ``doc_type``, ``effect_level``, ``validity``, ``category``, and site defaults ``level``,
+    ``province``, ``prefecture``, ``county``); ``payload`` is the untouched bytes (HTML, JSON line,
+    CSV row as JSON, file bytes) kept in ``raw_records``.
+    """
+
+    source: str
+    source_id: str
+    fields: dict[str, Any]
+    payload: bytes
+    content_type: str = "application/json"
+    source_url: str | None = None
+    encoding: str | None = None
+    record_ref: str | None = None  # where the record came from, for messages: file:line, URL
+    fetched_at: str | None = None
+    hints: dict[str, Any] = field(default_factory=dict)  # e.g. LawRefBook header parse results
+
+    @property
+    def ref(self) -> str:
+        return self.record_ref or f"{self.source}:{self.source_id}"
+
+
+def make_doc_id(source: str, source_id: str) -> str:
+    """Stable id: the first 16 hex digits of SHA-256(source \\x1f source_id)."""
+    return sha256_text(f"{source}\x1f{source_id}")[:16]
+
+
+def raw_id_for(record: SourceRecord) -> str:
+    return sha256_bytes(record.source.encode() + b"\x1f" + record.source_id.encode() + b"\x1f"
+                        + record.payload)[:32]
+
+
+@dataclass
+class Prepared:
+    """The result of :func:`prepare_record`: a document row or a reject reason."""
+
+    record: SourceRecord
+    raw_id: str
+    document: dict | None = None
+    sectors: list[dict] = field(default_factory=list)
+    signature: bytes | None = None
+    search_title: str = ""
+    search_body: str = ""
+    reject_reason: str | None = None
+
+
+def prepare_record(record: SourceRecord, *, index_text: bool = True) -> Prepared:
+    """Tag, validate and hash one record (pure; runs in worker processes)."""
+    from .fts import segment_for_index
+    from .tag import tag_fields
+
+    prepared = Prepared(record=record, raw_id=raw_id_for(record))
+    try:
+        text = record.fields.get("text")
+        if text is None or not str(text).strip():
+            raise RecordError("empty text: the record has no document body")
+        text = str(text)
+        if len(text) > MAX_TEXT_CHARS:
+            raise RecordError(f"text is {len(text):,} characters (limit {MAX_TEXT_CHARS:,}): "
+                              "not a single policy document")
+        if "\ufffd" in text[:2000] and text[:2000].count("\ufffd") > 20:
+            raise RecordError("text contains many U+FFFD replacement characters: wrong encoding; "
+                              "set the source's encoding (e.g. gb18030) and load again")
+        tagged, sectors = tag_fields(record.fields, hints=record.hints)
+        doc = {
+            "doc_id": make_doc_id(record.source, record.source_id),
+            "source": record.source,
+            "source_id": record.source_id,
+            "source_url": record.source_url,
+            "fetched_at": record.fetched_at,
+            "text": text,
+            "text_hash": text_hash(text),
+            "n_chars": len(text),
+            "raw_id": prepared.raw_id,
+            "tagged_at": utcnow(),
+            "source_fields": json.dumps(
+                {**{k: v for k, v in record.fields.items() if k != "text"},
+                 **({"_hints": record.hints} if record.hints else {})},
+                ensure_ascii=False, sort_keys=True, default=str),
+            **tagged,
+        }
+        if not doc.get("title"):
+            raise RecordError("no title: map a title column (or the file name) for this source")
+        prepared.document = doc
+        prepared.sectors = sectors
+        prepared.signature = signature_to_blob(minhash(text))
+        if index_text:
+            prepared.search_title = segment_for_index(doc["title"])
+            prepared.search_body = segment_for_index(text)
+    except RecordError as exc:
+        prepared.reject_reason = str(exc)
+    return prepared
+
+
+def _prepare_chunk(records: list[SourceRecord]) -> list[Prepared]:
+    return [prepare_record(r) for r in records]
+
+
+@dataclass
+class LoadReport:
+    source: str
+    seen: int = 0
+    stored: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    near_duplicates: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("source", "seen", "stored", "updated", "unchanged",
+                                              "duplicates", "near_duplicates", "rejected",
+                                              "warnings", "seconds")}
+
+    def line(self) -> str:
+        n = max(self.seen, 1)
+
+        def pct(x: int) -> str:
+            return f"{x:,} ({100 * x / n:.1f}%)"
+
+        rate = self.seen / self.seconds if self.seconds else 0.0
+        return (f"{self.source}: {self.seen:,} records in {self.seconds:.1f}s ({rate:,.0f}/s) — "
+                f"stored {pct(self.stored)}, updated {pct(self.updated)}, "
+                f"unchanged {pct(self.unchanged)}, duplicates {pct(self.duplicates)}, "
+                f"rejected {pct(self.rejected)}; near-duplicates flagged {self.near_duplicates:,}; "
+                f"records with unparsed fields {self.warnings:,}")
+
+
+class Progress:
+    """A live progress line on stderr: count, rate, time left."""
+
+    def __init__(self, label: str, total: int | None = None, *, enabled: bool | None = None,
+                 every: float = 1.0, stream=None):
+        self.label = label
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.every = every
+        self.start = time.monotonic()
+        self._last = 0.0
+        self.count = 0
+
+    def update(self, n: int = 1, extra: str = "") -> None:
+        self.count += n
+        now = time.monotonic()
+        if not self.enabled or now - self._last < self.every:
+            return
+        self._last = now
+        elapsed = now - self.start
+        rate = self.count / elapsed if elapsed else 0.0
+        left = ""
+        if self.total and rate:
+            left = f", {max(self.total - self.count, 0) / rate:,.0f}s left"
+        of = f"/{self.total:,}" if self.total else ""
+        self.stream.write(f"\r{self.label}: {self.count:,}{of} ({rate:,.0f}/s{left}) {extra}   ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self._last:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class Ingestor:
+    """Store records: one writer, batched commits, idempotent.
+
+    Counting rules (the load report):
+    - *stored*: a new document;
+    - *updated*: the same (source, source_id) seen before with a different text or metadata;
+    - *unchanged*: seen before, identical;
+    - *duplicates*: a new (source, source_id) whose text equals a stored document's text: stored
+      once, with this record added to ``document_sources`` (relation ``duplicate``);
+    - *rejected*: put in ``rejects`` with the reason;
+    - near-duplicates (MinHash Jaccard >= 0.8 to an earlier document) are stored and flagged.
+    """
+
+    def __init__(self, store: Store, *, run: Run | None = None, batch_size: int = 500,
+                 n_jobs: int | None = None, parallel_threshold: int = 2000,
+                 progress: bool | None = None, loader: str = "load", total: int | None = None):
+        self.store = store
+        self.run = run
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
+        self.parallel_threshold = parallel_threshold
+        self.progress = progress
+        self.loader = loader
+        self.total = total
+
+    # -- public -----------------------------------------------------------------------------------
+    def ingest(self, records: Iterable[SourceRecord], source: str) -> LoadReport:
+        report = LoadReport(source=source)
+        start = time.monotonic()
+        progress = Progress(f"loading {source}", self.total, enabled=self.progress)
+        batches = _batched(records, self.batch_size)
+        for prepared_batch in self._prepare(batches):
+            self._write_batch(prepared_batch, report)
+            progress.update(len(prepared_batch),
+                            f"stored {report.stored:,} rejected {report.rejected:,}")
+        progress.close()
+        report.seconds = time.monotonic() - start
+        return report
+
+    def reject_record(self, record: SourceRecord | None, reason: str, report: LoadReport, *,
+                      source: str, record_ref: str, payload: bytes | None = None) -> None:
+        """For loaders: a record that could not even be read (bad CSV row, undecodable file)."""
+        report.seen += 1
+        report.rejected += 1
+        self.store.reject(stage=self.loader, source=source, record_ref=record_ref, reason=reason,
+                          payload=payload, run_id=self.run.run_id if self.run else None)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _prepare(self, batches: Iterator[list[SourceRecord]]) -> Iterator[list[Prepared]]:
+        first = next(batches, None)
+        if first is None:
+            return
+        big = (self.total or 0) >= self.parallel_threshold
+        if self.n_jobs <= 1 or not big:
+            yield _prepare_chunk(first)
+            for batch in batches:
+                yield _prepare_chunk(batch)
+            return
+        # Parallel: keep at most 2 x n_jobs batches in flight so memory stays flat.
+        with ProcessPoolExecutor(max_workers=self.n_jobs) as pool:
+            pending = [pool.submit(_prepare_chunk, first)]
+            for batch in batches:
+                pending.append(pool.submit(_prepare_chunk, batch))
+                if len(pending) >= 2 * self.n_jobs:
+                    yield pending.pop(0).result()
+            for fut in pending:
+                yield fut.result()
+
+    def _write_batch(self, batch: list[Prepared], report: LoadReport) -> None:
+        db = self.store.db
+        run_id = self.run.run_id if self.run else None
+        now = utcnow()
+        with db.conn:
+            raw_rows = []
+            for p in batch:
+                r = p.record
+                raw_rows.append({"raw_id": p.raw_id, "source": r.source, "source_id": r.source_id,
+                                 "source_url": r.source_url, "content_type": r.content_type,
+                                 "encoding": r.encoding, "payload": r.payload,
+                                 "n_bytes": len(r.payload), "fetched_at": r.fetched_at or now,
+                                 "loader": self.loader})
+            # Raw is immutable: ignore=True never overwrites an existing raw record.
+            db["raw_records"].insert_all(raw_rows, pk="raw_id", ignore=True, batch_size=200)
+            for p in batch:
+                report.seen += 1
+                if p.reject_reason is not None:
+                    report.rejected += 1
+                    self.store.reject(stage=self.loader, source=p.record.source,
+                                      record_ref=p.record.ref, reason=p.reject_reason,
+                                      payload=p.record.payload, run_id=run_id)
+                    continue
+                self._write_document(p, report, now)
+
+    def _write_document(self, p: Prepared, report: LoadReport, now: str) -> None:
+        db = self.store.db
+        doc = p.document
+        assert doc is not None
+        if doc.get("warnings"):
+            report.warnings += 1
+        r = p.record
+        existing = db.execute(
+            "select doc_id from document_sources where source = ? and source_id = ?",
+            [r.source, r.source_id]).fetchone()
+        if existing:
+            doc_id = existing[0]
+            old = db.execute("select * from documents where doc_id = ?", [doc_id]).fetchone()
+            if old is None:  # provenance of a duplicate: the canonical document holds the text
+                report.unchanged += 1
+                return
+            cols = [d[0] for d in db.execute("select * from documents limit 0").description]
+            old_row = dict(zip(cols, old))
+            volatile = {"tagged_at", "created_at", "updated_at", "fetched_at", "doc_id", "raw_id",
+                        "repost_of"}
+            changed = any(old_row.get(k) != v for k, v in doc.items() if k not in volatile)
+            if doc_id != doc["doc_id"] or not changed:
+                report.unchanged += 1
+                return
+            doc["created_at"] = old_row.get("created_at")
+            doc["updated_at"] = now
+            doc["repost_of"] = old_row.get("repost_of")
+            db["documents"].upsert(doc, pk="doc_id")
+            self._write_side_tables(p, doc["doc_id"], replace=True)
+            report.updated += 1
+            return
+        same_text = db.execute("select doc_id from documents where text_hash = ? limit 1",
+                               [doc["text_hash"]]).fetchone()
+        if same_text:
+            db["document_sources"].insert(
+                {"doc_id": same_text[0], "source": r.source, "source_id": r.source_id,
+                 "source_url": r.source_url, "raw_id": p.raw_id, "first_seen": now,
+                 "relation": "duplicate"}, pk=("doc_id", "source", "source_id"), ignore=True)
+            report.duplicates += 1
+            return
+        doc["created_at"] = now
+        doc["updated_at"] = now
+        near = self._near_duplicate(p)
+        if near is not None:
+            doc["repost_of"] = near[0]
+        db["documents"].insert(doc, pk="doc_id", replace=True)
+        db["document_sources"].insert(
+            {"doc_id": doc["doc_id"], "source": r.source, "source_id": r.source_id,
+             "source_url": r.source_url, "raw_id": p.raw_id, "first_seen": now,
+             "relation": "original"}, pk=("doc_id", "source", "source_id"), replace=True)
+        self._write_side_tables(p, doc["doc_id"], replace=False)
+        if near is not None:
+            db["near_duplicates"].insert(
+                {"doc_id": doc["doc_id"], "similar_doc_id": near[0], "similarity": near[1],
+                 "method": f"minhash64-char5 >= {NEAR_DUPLICATE_THRESHOLD}"},
+                pk=("doc_id", "similar_doc_id"), replace=True)
+            report.near_duplicates += 1
+        report.stored += 1
+
+    def _near_duplicate(self, p: Prepared) -> tuple[str, float] | None:
+        if p.signature is None:
+            return None
+        sig = blob_to_signature(p.signature)
+        buckets = band_buckets(sig)
+        db = self.store.db
+        placeholders = " or ".join("(band = ? and bucket = ?)" for _ in buckets)
+        params: list[Any] = []
+        for band, bucket in enumerate(buckets):
+            params += [band, bucket]
+        candidates = {row[0] for row in db.execute(
+            f"select distinct doc_id from minhash_bands where {placeholders}", params)}
+        best: tuple[str, float] | None = None
+        for cand in sorted(candidates):
+            row = db.execute("select signature from minhash where doc_id = ?", [cand]).fetchone()
+            if not row:
+                continue
+            sim = estimated_jaccard(sig, blob_to_signature(row[0]))
+            if sim >= NEAR_DUPLICATE_THRESHOLD and (best is None or sim > best[1]):
+                best = (cand, sim)
+        return best
+
+    def _write_side_tables(self, p: Prepared, doc_id: str, *, replace: bool) -> None:
+        db = self.store.db
+        if replace:
+            db.execute("delete from document_sectors where doc_id = ?", [doc_id])
+            db.execute("delete from minhash_bands where doc_id = ?", [doc_id])
+        if p.sectors:
+            db["document_sectors"].insert_all(
+                ({"doc_id": doc_id, **s} for s in p.sectors),
+                pk=("doc_id", "sector_code"), replace=True)
+        if p.signature is not None:
+            db["minhash"].insert({"doc_id": doc_id, "signature": p.signature}, pk="doc_id",
+                                 replace=True)
+            sig = blob_to_signature(p.signature)
+            db["minhash_bands"].insert_all(
+                ({"band": b, "bucket": k, "doc_id": doc_id} for b, k in enumerate(band_buckets(sig))),
+                pk=("band", "bucket", "doc_id"), replace=True)
+        # search_index shares the document's rowid, so Datasette can search ``documents``
+        # through ``search_index_fts`` (metadata.json: fts_table + fts_pk rowid).
+        db.execute("delete from search_index where doc_id = ?", [doc_id])
+        db.execute("insert into search_index (rowid, doc_id, title, body) "
+                   "select rowid, ?, ?, ? from documents where doc_id = ?",
+                   [doc_id, p.search_title, p.search_body, doc_id])
+
+
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def ingest_records(store: Store, records: Iterable[SourceRecord], *, source: str,
+                   params: dict | None = None, inputs: dict | None = None,
+                   total: int | None = None, progress: bool | None = None,
+                   n_jobs: int | None = None, loader: str = "load",
+                   on_reject: Callable[[str], None] | None = None) -> LoadReport:
+    """Ingest records inside a recorded run; return the load report (also saved in ``runs``)."""
+    with store.run(loader, {"source": source, **(params or {})}, inputs=inputs or {}) as run:
+        ingestor = Ingestor(store, run=run, total=total, progress=progress, n_jobs=n_jobs,
+                            loader=loader)
+        report = ingestor.ingest(records, source)
+        run.summary.update(report.as_dict())
+    return report
+
+
+def record_from_json(source: str, source_id: str, obj: dict, fields: dict, **kw) -> SourceRecord:
+    """Convenience for loaders whose raw record is a JSON object."""
+    payload = json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return SourceRecord(source=source, source_id=source_id, fields=fields, payload=payload,
+                        content_type="application/json", **kw)
+
+
+__all__ = ["SourceRecord", "Ingestor", "LoadReport", "ingest_records", "prepare_record",
+           "make_doc_id", "record_from_json", "Progress", "to_json"]
