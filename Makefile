@@ -62,8 +62,7 @@ bench: install
 	$(PY) tests/bench/run_all.py
 
 browse: install
-	$(BIN)/zhengce export out/browse/documents.csv --db $(DB) --no-text --datasette out/browse/metadata.json >/dev/null
-	$(BIN)/datasette $(DB) --metadata out/browse/metadata.json -h 127.0.0.1
+	$(BIN)/zhengce browse --db $(DB)
 
 companions: install
 	$(BIN)/zhengce malmquist --out out/malmquist

@@ -106,7 +106,7 @@ def tag_fields(fields: dict[str, Any], hints: dict[str, Any] | None = None,
     if lead is None and title:
         lead = gaz.resolve_issuer(title, year)  # e.g. 山东省安全生产条例, 滨州市文明行为促进条例
     if lead is None and number is not None and number.prefix:
-        agency = gaz.agency_for_doc_number_prefix(number.prefix)
+        agency = gaz.agency_for_doc_number_prefix(number.prefix, year)
         if agency:
             lead = gaz.resolve_issuer(gaz.agency_name(agency), year)
     region = hints.get("region")

@@ -1,0 +1,262 @@
+"""Manufacturing sectors (GB/T 4754-2017, section C) and keyword matching of documents to them.
+
+The taxonomy (``corpus/data/sectors.yaml``) has all 31 manufacturing divisions (大类, 13-43),
+all 179 groups (中类, three digits) and the classes (小类, four digits) that research on strategic
+industries needs (3612 新能源车整车制造, 3973 集成电路制造 ...). Each sector carries Chinese
+keywords that signal it in policy texts; each keyword belongs to exactly one sector.
+
+Matching rule of :func:`match_sectors` (Tan 2021 tags regulations to "over 120 manufacturing
+sectors" by their subject; this is the transparent keyword version):
+
+1. Keywords are found in the title and in the text separately, leftmost-longest and without
+   overlap (Aho-Corasick), so 新能源汽车 counts once, for 3612, not again for 汽车 (division 36).
+2. A hit counts for its own sector and for every sector above it: a class's hits are evidence
+   for its group and division, a group's for its division.
+3. A sector matches when its evidence has at least one hit in the title, or at least
+   ``min_text_matches`` (default 2) hits in the text. A single passing mention in a long text
+   does not make a document about a sector.
+
+Each :class:`SectorMatch` reports the sector code, the distinct terms that made the evidence
+(sorted), and the number of hits (title + text). Two named comparison sets for analysis,
+``automotive`` and ``semiconductors``, are in :attr:`SectorTaxonomy.sets`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from .errors import UserError
+
+KINDS = {2: "division", 3: "group", 4: "class"}
+N_DIVISIONS = 31
+MIN_TEXT_MATCHES = 2
+
+
+@dataclass(frozen=True)
+class Sector:
+    code: str
+    name: str
+    kind: str  # division / group / class
+    parent_code: str | None
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SectorMatch:
+    """sector_code: GB/T 4754-2017 code; matched_terms: distinct keywords behind the match,
+    sorted; n_matches: keyword hits in title and text (own and lower-level sectors');
+    n_title_matches: the hits in the title alone."""
+
+    sector_code: str
+    matched_terms: tuple[str, ...]
+    n_matches: int
+    n_title_matches: int = 0
+
+
+def _sectors_file():
+    from .gazetteer import SECTORS_FILE
+
+    return SECTORS_FILE
+
+
+def _load_yaml(path):
+    from .gazetteer import _read_yaml
+
+    return _read_yaml(path)
+
+
+def _as_list(value, where: str, path) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise UserError(f"{path}: {where} must be a list of non-empty strings, got {value!r}")
+    return [v.strip() for v in value]
+
+
+def build_sector_rows() -> tuple[list[dict], list[dict]]:
+    """Rows of the ``sectors`` and ``sector_sets`` tables from ``corpus/data/sectors.yaml``,
+    validated (code shapes and nesting, 31 divisions, unique codes and keywords, set members)."""
+    path = _sectors_file()
+    data = _load_yaml(path) or {}
+    source = str(data.get("source") or "").strip()
+    rows: list[dict] = []
+    by_code: dict[str, dict] = {}
+    keyword_owner: dict[str, str] = {}
+
+    def add(entry, parent: str | None, where: str) -> dict:
+        if not isinstance(entry, dict):
+            raise UserError(f"{path}: {where} must be a mapping with code, name, keywords")
+        code, name = str(entry.get("code") or "").strip(), str(entry.get("name") or "").strip()
+        if not code.isdigit() or len(code) not in KINDS or not name:
+            raise UserError(f"{path}: {where} needs a 2-4 digit code and a name, got {code!r} {name!r}")
+        if parent is not None and (not code.startswith(parent) or len(code) != len(parent) + 1):
+            raise UserError(f"{path}: sector {code} is listed under {parent}; a {KINDS[len(code)]} "
+                            "code extends its parent's code by one digit")
+        if parent is None and len(code) != 2:
+            raise UserError(f"{path}: top-level sector {code} must be a 2-digit division")
+        if code in by_code:
+            raise UserError(f"{path}: sector code {code} appears twice")
+        keywords = _as_list(entry.get("keywords"), f"sector {code}.keywords", path)
+        for kw in keywords:
+            if kw in keyword_owner:
+                raise UserError(f"{path}: keyword {kw!r} is listed for {keyword_owner[kw]} and {code}; "
+                                "a keyword signals one sector")
+            keyword_owner[kw] = code
+        row = {"code": code, "name": name, "kind": KINDS[len(code)], "parent_code": parent,
+               "keywords": keywords, "source": source}
+        rows.append(row)
+        by_code[code] = row
+        return row
+
+    divisions = data.get("divisions")
+    if not isinstance(divisions, list):
+        raise UserError(f"{path}: no 'divisions' list; restore the file from zhengce")
+    for d in divisions:
+        div = add(d, None, "division entry")
+        for g in d.get("groups") or []:
+            group = add(g, div["code"], f"group of {div['code']}")
+            for c in g.get("classes") or []:
+                add(c, group["code"], f"class of {group['code']}")
+    n_div = sum(r["kind"] == "division" for r in rows)
+    if n_div != N_DIVISIONS:
+        raise UserError(f"{path}: {n_div} divisions listed; manufacturing (section C) has "
+                        f"{N_DIVISIONS} (13-43)")
+    set_rows = []
+    for set_name, codes in (data.get("sets") or {}).items():
+        for code in _as_list(codes, f"sets.{set_name}", path):
+            if code not in by_code:
+                raise UserError(f"{path}: set {set_name!r} names unknown sector {code!r}")
+            set_rows.append({"set_name": str(set_name), "code": code})
+    return rows, set_rows
+
+
+class SectorTaxonomy:
+    """Sectors, their keyword automaton, and the named comparison sets."""
+
+    def __init__(self, sectors: Iterable[Sector | Mapping], sets: Mapping[str, Iterable[str]] | None = None,
+                 *, min_text_matches: int = MIN_TEXT_MATCHES):
+        if not isinstance(min_text_matches, int) or min_text_matches < 1:
+            raise UserError(f"min_text_matches must be a positive integer, got {min_text_matches!r}")
+        self.min_text_matches = min_text_matches
+        self.sectors: dict[str, Sector] = {}
+        for s in sectors:
+            if not isinstance(s, Sector):
+                s = Sector(code=s["code"], name=s["name"], kind=s["kind"],
+                           parent_code=s.get("parent_code"), keywords=tuple(s.get("keywords") or ()))
+            self.sectors[s.code] = s
+        self.sets: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in (sets or {}).items()}
+        for name, codes in self.sets.items():
+            unknown = [c for c in codes if c not in self.sectors]
+            if unknown:
+                raise UserError(f"sector set {name!r} names unknown sector codes {unknown}")
+        # Codes a hit on each sector is evidence for: itself and everything above it.
+        self._lineage: dict[str, tuple[str, ...]] = {}
+        for code in self.sectors:
+            chain, cur = [], code
+            while cur is not None:
+                chain.append(cur)
+                cur = self.sectors[cur].parent_code if cur in self.sectors else None
+            self._lineage[code] = tuple(chain)
+        import ahocorasick
+
+        self._automaton = ahocorasick.Automaton()
+        n_words = 0
+        for s in self.sectors.values():
+            for kw in s.keywords:
+                self._automaton.add_word(kw, (kw, s.code))
+                n_words += 1
+        self._has_words = n_words > 0
+        if self._has_words:
+            self._automaton.make_automaton()
+
+    # -- construction ----------------------------------------------------------------------------
+    @classmethod
+    def default(cls) -> "SectorTaxonomy":
+        """The packaged taxonomy, built once per process."""
+        return _default_taxonomy()
+
+    @classmethod
+    def from_store(cls, store, *, min_text_matches: int = MIN_TEXT_MATCHES) -> "SectorTaxonomy":
+        """The taxonomy in a corpus database's ``sectors`` and ``sector_sets`` tables."""
+        import json
+
+        names = store.db.table_names()
+        if "sectors" not in names or "sector_sets" not in names:
+            raise UserError(f"database {store.path} lacks the sectors tables: open it with "
+                            "Store.open(), which builds them")
+        rows = [{"code": c, "name": n, "kind": k, "parent_code": p,
+                 "keywords": json.loads(kw) if kw else []}
+                for c, n, k, p, kw in store.db.execute(
+                    "select code, name, kind, parent_code, keywords from sectors")]
+        sets: dict[str, list[str]] = {}
+        for set_name, code in store.db.execute("select set_name, code from sector_sets order by code"):
+            sets.setdefault(set_name, []).append(code)
+        return cls(rows, sets, min_text_matches=min_text_matches)
+
+    # -- queries ---------------------------------------------------------------------------------
+    def codes(self, kind: str | None = None) -> list[str]:
+        return sorted(c for c, s in self.sectors.items() if kind is None or s.kind == kind)
+
+    def set_codes(self, name: str) -> tuple[str, ...]:
+        try:
+            return self.sets[name]
+        except KeyError:
+            raise UserError(f"unknown sector set {name!r}: one of {sorted(self.sets)}") from None
+
+    def in_set(self, codes: Iterable[str], name: str) -> bool:
+        """True when any of a document's sector codes is in the named set."""
+        members = set(self.set_codes(name))
+        return any(c in members for c in codes)
+
+    def _count(self, text: str) -> dict[str, dict[str, int]]:
+        """sector code -> {term: hits}, each hit credited to its sector and all above it."""
+        out: dict[str, dict[str, int]] = {}
+        if not text or not self._has_words:
+            return out
+        for _, (term, code) in self._automaton.iter_long(text):
+            for c in self._lineage[code]:
+                terms = out.setdefault(c, {})
+                terms[term] = terms.get(term, 0) + 1
+        return out
+
+    def match(self, title: str, text: str) -> list[SectorMatch]:
+        """Sectors of one document by the rule in the module docstring, ordered by code."""
+        if not isinstance(title, str) or not isinstance(text, str):
+            raise TypeError("match_sectors() expects title and text as strings "
+                            f"(got {type(title).__name__}, {type(text).__name__})")
+        in_title, in_text = self._count(title), self._count(text)
+        out = []
+        for code in sorted(in_title.keys() | in_text.keys()):
+            t_hits = sum(in_title.get(code, {}).values())
+            x_hits = sum(in_text.get(code, {}).values())
+            if t_hits >= 1 or x_hits >= self.min_text_matches:
+                terms = sorted(in_title.get(code, {}).keys() | in_text.get(code, {}).keys())
+                out.append(SectorMatch(code, tuple(terms), t_hits + x_hits, t_hits))
+        return out
+
+
+@functools.lru_cache(maxsize=1)
+def _default_taxonomy() -> SectorTaxonomy:
+    rows, set_rows = build_sector_rows()
+    sets: dict[str, list[str]] = {}
+    for r in set_rows:
+        sets.setdefault(r["set_name"], []).append(r["code"])
+    return SectorTaxonomy(rows, sets)
+
+
+def is_manufacturing(code: str | None) -> bool:
+    """True for a GB/T 4754-2017 manufacturing code: an optional section letter C, then a
+    division 13-43 as the first two digits ('36', '3612', 'C36', 'C3612'); False otherwise."""
+    if not code:
+        return False
+    c = str(code).strip().upper()
+    if c.startswith("C"):
+        c = c[1:]
+    return len(c) in (2, 3, 4) and c.isdigit() and 13 <= int(c[:2]) <= 43
+
+
+def match_sectors(title: str, text: str, taxonomy: SectorTaxonomy | None = None) -> list[SectorMatch]:
+    """Manufacturing sectors a document is about (see the module docstring for the rule)."""
+    return (taxonomy or SectorTaxonomy.default()).match(title, text)

@@ -1,0 +1,1 @@
+"""Editable word lists (user dictionary, stopwords, boilerplate patterns) and their builder."""

@@ -1,0 +1,1 @@
+"""Coding-scheme YAML files (see nlp.scheme.load_scheme)."""

@@ -1,0 +1,85 @@
+"""Crawl throughput against the offline demo site, throttling off.
+
+Target (crawler issue): >= 150 documents/s parsed, tagged and stored on 2 cores. The demo site
+runs in its own process; the crawl (Scrapy + the one writer) in another, with the tagging in
+``ZHENGCE_TAG_WORKERS`` worker processes (default 1) — compared with tagging in the crawl process
+(0). All processes are pinned to at most 2 cores. Rates count documents stored (new + duplicate)
+per second of the crawl run (from the writer opening to its closing: Scrapy start-up excluded,
+pool start-up included).
+
+    python tests/bench/bench_crawl.py [N_DOCUMENTS]
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import OUT, REPO, measure, print_table, record  # noqa: E402
+
+STEP = """
+import os, time
+from crawler.demo_site.render import SiteContent
+from crawler.demo_crawl import demo_targets, DEMO_OVERRIDES
+from crawler.runner import run_crawl
+db = {db!r}
+for suffix in ("", "-wal", "-shm"):
+    if os.path.exists(db + suffix):
+        os.remove(db + suffix)
+content = SiteContent({n}, 0)          # only for the start URLs of the prefecture/county layouts
+t0 = time.perf_counter()
+c0 = time.process_time()
+summary = run_crawl(demo_targets(content), db, base_url={base!r}, throttle=False, progress=False,
+                    LOG_LEVEL="ERROR", ZHENGCE_TAG_WORKERS={workers}, **DEMO_OVERRIDES)
+result["process_s"] = time.perf_counter() - t0
+result["crawl_cpu_s"] = time.process_time() - c0
+t = summary.totals
+result["stored"] = t["stored"] + t["duplicates"]
+result["pages"] = sum(s["responses"] for s in summary.data["crawl"].values())
+result["run_s"] = summary.data["seconds"]
+result["line"] = summary.line()
+"""
+
+
+def two_cores() -> list[int]:
+    cores = sorted(os.sched_getaffinity(0))
+    return cores[:2]
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 600
+    cores = two_cores()
+    os.sched_setaffinity(0, cores)          # children inherit: site, crawl, tag workers
+    OUT.mkdir(parents=True, exist_ok=True)
+    site = subprocess.Popen([sys.executable, "-m", "crawler.demo_site", "--n-documents", str(n)],
+                            cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        base = site.stdout.readline().strip()
+        if not base.startswith("http://127.0.0.1:"):
+            raise RuntimeError(f"the demo site did not start: {base!r}")
+        rows = []
+        for workers in (1, 0):
+            out = measure(STEP.format(db=str(OUT / f"crawl-{workers}.db"), n=n, base=base,
+                                      workers=workers))
+            r = out["result"]
+            rows.append({"tag_workers": workers, "documents": r["stored"], "pages": r["pages"],
+                         "run_s": r["run_s"], "docs_per_s": r["stored"] / r["run_s"],
+                         "pages_per_s": r["pages"] / r["run_s"],
+                         "process_s": r["process_s"], "crawl_cpu_s": r["crawl_cpu_s"],
+                         "peak_rss_mb": out["peak_rss_mb"], "cores": len(cores)})
+            print(r["line"])
+    finally:
+        site.terminate()
+        site.wait(timeout=10)
+    print_table(f"crawl of the demo site ({n} documents, throttling off, {len(cores)} cores; "
+                "target >= 150 documents/s)", rows,
+                ["tag_workers", "documents", "pages", "run_s", "docs_per_s", "pages_per_s",
+                 "process_s", "crawl_cpu_s", "peak_rss_mb"])
+    print(f"results: {record('crawl', rows)}")
+
+
+if __name__ == "__main__":
+    main()
