@@ -1,7 +1,7 @@
 """Duplicate and near-duplicate detection.
 
 - *Exact duplicates* (the same document from two sources) share a ``text_hash``: the SHA-256 of
-  the text after NFKC and removal of all whitespace, so a repost that only differs in line breaks
+  the text after folding full-width forms to ASCII and removing all whitespace, so a repost that only differs in line breaks
   or full-width spaces is recognised. They are stored once with both provenances.
 - *Near duplicates* (reposts with an extra line, a changed header) are found with MinHash over
   character 5-shingles and banded LSH kept in the store (``minhash_bands``), and are *flagged*
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 
 import numpy as np
 
@@ -34,9 +33,19 @@ _B = _rng.integers(0, 2**63, size=N_PERM, dtype=np.uint64)
 _POW = np.array([np.uint64(1000003) ** np.uint64(i) for i in range(SHINGLE)], dtype=np.uint64)
 
 
+# Full-width ASCII forms (U+FF01..U+FF5E) and the ideographic space fold to their ASCII forms:
+# the part of NFKC that distinguishes reposts of one text, at str.translate speed (NFKC itself
+# costs ~1 ms per document because Chinese punctuation is never NFKC-normal).
+_WIDTH_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def fold_width(text: str) -> str:
+    return text.translate(_WIDTH_FOLD)
+
+
 def canonical_text(text: str) -> str:
-    """NFKC with all whitespace removed: the form hashed for exact-duplicate detection."""
-    return _WS.sub("", unicodedata.normalize("NFKC", text))
+    """Width-folded text with all whitespace removed: the form hashed for exact duplicates."""
+    return _WS.sub("", fold_width(text))
 
 
 def text_hash(text: str) -> str:
@@ -45,7 +54,7 @@ def text_hash(text: str) -> str:
 
 def shingle_hashes(text: str) -> np.ndarray:
     """Unique 64-bit hashes of the character 5-shingles of the content characters."""
-    content = _NOT_CONTENT.sub("", unicodedata.normalize("NFKC", text))
+    content = _NOT_CONTENT.sub("", fold_width(text))
     codes = np.frombuffer(content.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     if len(codes) < SHINGLE:
         codes = np.pad(codes, (0, SHINGLE - len(codes)))

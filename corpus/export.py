@@ -54,7 +54,7 @@ CODEBOOK: dict[str, tuple[str, str, str, list[str] | None]] = {
     "category": ("string", "The source's own subject category", "source field", None),
     "fetched_at": ("datetime", "When the record was fetched", "crawler/loader", None),
     "text": ("string", "Full text as delivered (never modified)", "source", None),
-    "text_hash": ("string", "SHA-256 of the text after NFKC and whitespace removal", "exact-duplicate key", None),
+    "text_hash": ("string", "SHA-256 of the text after folding full-width forms and removing whitespace", "exact-duplicate key", None),
     "n_chars": ("integer", "Length of the text in characters", "len(text)", None),
     "repost_of": ("string", "doc_id of a near-identical earlier document", "MinHash Jaccard >= 0.8 (flag only; not merged)", None),
     "warnings": ("string", "Fields that could not be parsed (JSON list)", "tagging", None),

@@ -19,7 +19,7 @@ from functools import lru_cache
 from .errors import UserError
 from .store import Store
 
-_KEEP = re.compile(r"\w", re.UNICODE)
+_SEPARATORS = re.compile(r"(?:\s|[^\w\s])+", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
@@ -41,7 +41,9 @@ def segment_for_index(text: str) -> str:
     if not text:
         return ""
     cut = _segmenter()
-    return " ".join(t for t in cut(text) if t.strip() and _KEEP.search(t))
+    # One regex pass over the joined tokens drops punctuation-only tokens and whitespace
+    # (much faster than testing each token).
+    return _SEPARATORS.sub(" ", " ".join(cut(text))).strip()
 
 
 def fts_query(query: str) -> str:

@@ -23,7 +23,7 @@ from .dedupe import (NEAR_DUPLICATE_THRESHOLD, band_buckets, blob_to_signature, 
                      minhash, signature_to_blob, text_hash)
 from .errors import RecordError
 from .manifest import sha256_bytes, sha256_text
-from .store import Run, Store, to_json, utcnow
+from .store import DOCUMENT_COLUMNS, Run, Store, to_json, utcnow
 
 MAX_TEXT_CHARS = 5_000_000
 
@@ -267,48 +267,54 @@ class Ingestor:
                 yield fut.result()
 
     def _write_batch(self, batch: list[Prepared], report: LoadReport) -> None:
+        """Decide what each record is (new / updated / unchanged / duplicate / reject), then
+        write the whole batch with a few bulk statements in one transaction."""
         db = self.store.db
         run_id = self.run.run_id if self.run else None
         now = utcnow()
+        pending = _PendingBatch()
         with db.conn:
-            raw_rows = []
-            for p in batch:
-                r = p.record
-                raw_rows.append({"raw_id": p.raw_id, "source": r.source, "source_id": r.source_id,
-                                 "source_url": r.source_url, "content_type": r.content_type,
-                                 "encoding": r.encoding, "payload": r.payload,
-                                 "n_bytes": len(r.payload), "fetched_at": r.fetched_at or now,
-                                 "loader": self.loader})
-            # Raw is immutable: ignore=True never overwrites an existing raw record.
-            db["raw_records"].insert_all(raw_rows, pk="raw_id", ignore=True, batch_size=200)
+            # Raw is immutable: INSERT OR IGNORE never overwrites an existing raw record.
+            db.conn.executemany(
+                "insert or ignore into raw_records (raw_id, source, source_id, source_url, "
+                "content_type, encoding, payload, n_bytes, fetched_at, loader) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(p.raw_id, p.record.source, p.record.source_id, p.record.source_url,
+                  p.record.content_type, p.record.encoding, p.record.payload,
+                  len(p.record.payload), p.record.fetched_at or now, self.loader) for p in batch])
             for p in batch:
                 report.seen += 1
                 if p.reject_reason is not None:
                     report.rejected += 1
-                    self.store.reject(stage=self.loader, source=p.record.source,
-                                      record_ref=p.record.ref, reason=p.reject_reason,
-                                      payload=p.record.payload, run_id=run_id)
+                    pending.rejects.append((run_id, self.loader, p.record.source, p.record.ref,
+                                            p.reject_reason, p.record.payload, now))
                     continue
-                self._write_document(p, report, now)
+                self._classify(p, report, now, pending)
+            pending.flush(db)
 
-    def _write_document(self, p: Prepared, report: LoadReport, now: str) -> None:
+    def _classify(self, p: Prepared, report: LoadReport, now: str, pending: "_PendingBatch") -> None:
         db = self.store.db
         doc = p.document
         assert doc is not None
         if doc.get("warnings"):
             report.warnings += 1
         r = p.record
+        key = (r.source, r.source_id)
+        if key in pending.seen_keys:  # the same record twice in one batch: keep the first
+            report.unchanged += 1
+            return
+        pending.seen_keys.add(key)
         existing = db.execute(
             "select doc_id from document_sources where source = ? and source_id = ?",
             [r.source, r.source_id]).fetchone()
         if existing:
             doc_id = existing[0]
-            old = db.execute("select * from documents where doc_id = ?", [doc_id]).fetchone()
+            cur = db.execute("select * from documents where doc_id = ?", [doc_id])
+            old = cur.fetchone()
             if old is None:  # provenance of a duplicate: the canonical document holds the text
                 report.unchanged += 1
                 return
-            cols = [d[0] for d in db.execute("select * from documents limit 0").description]
-            old_row = dict(zip(cols, old))
+            old_row = dict(zip([d[0] for d in cur.description], old))
             volatile = {"tagged_at", "created_at", "updated_at", "fetched_at", "doc_id", "raw_id",
                         "repost_of"}
             changed = any(old_row.get(k) != v for k, v in doc.items() if k not in volatile)
@@ -318,39 +324,42 @@ class Ingestor:
             doc["created_at"] = old_row.get("created_at")
             doc["updated_at"] = now
             doc["repost_of"] = old_row.get("repost_of")
-            db["documents"].upsert(doc, pk="doc_id")
-            self._write_side_tables(p, doc["doc_id"], replace=True)
+            pending.updates.append(p)
             report.updated += 1
             return
-        same_text = db.execute("select doc_id from documents where text_hash = ? limit 1",
-                               [doc["text_hash"]]).fetchone()
-        if same_text:
-            db["document_sources"].insert(
-                {"doc_id": same_text[0], "source": r.source, "source_id": r.source_id,
-                 "source_url": r.source_url, "raw_id": p.raw_id, "first_seen": now,
-                 "relation": "duplicate"}, pk=("doc_id", "source", "source_id"), ignore=True)
+        # The same text from *another* source is one document with two provenances. Within one
+        # source, two records with their own ids are kept apart (the source says they are two
+        # documents, e.g. one law filed under two folders) and flagged as identical instead.
+        same = pending.by_hash.get(doc["text_hash"])
+        if same is None:
+            row = db.execute("select doc_id, source from documents where text_hash = ? "
+                             "order by rowid limit 1", [doc["text_hash"]]).fetchone()
+            same = (row[0], row[1]) if row else None
+        doc["created_at"] = doc["updated_at"] = now
+        if same and same[1] != r.source:
+            pending.sources.append((same[0], r.source, r.source_id, r.source_url, p.raw_id, now,
+                                    "duplicate"))
             report.duplicates += 1
             return
-        doc["created_at"] = now
-        doc["updated_at"] = now
-        near = self._near_duplicate(p)
+        if same:
+            near: tuple[str, float, str] | None = (same[0], 1.0, "identical text (same source)")
+        else:
+            found = self._near_duplicate(p, pending)
+            near = (found[0], found[1], f"minhash64-char5 >= {NEAR_DUPLICATE_THRESHOLD}") if found else None
         if near is not None:
             doc["repost_of"] = near[0]
-        db["documents"].insert(doc, pk="doc_id", replace=True)
-        db["document_sources"].insert(
-            {"doc_id": doc["doc_id"], "source": r.source, "source_id": r.source_id,
-             "source_url": r.source_url, "raw_id": p.raw_id, "first_seen": now,
-             "relation": "original"}, pk=("doc_id", "source", "source_id"), replace=True)
-        self._write_side_tables(p, doc["doc_id"], replace=False)
-        if near is not None:
-            db["near_duplicates"].insert(
-                {"doc_id": doc["doc_id"], "similar_doc_id": near[0], "similarity": near[1],
-                 "method": f"minhash64-char5 >= {NEAR_DUPLICATE_THRESHOLD}"},
-                pk=("doc_id", "similar_doc_id"), replace=True)
+            pending.near.append((doc["doc_id"], near[0], near[1], near[2]))
             report.near_duplicates += 1
+        pending.new.append(p)
+        pending.by_hash.setdefault(doc["text_hash"], (doc["doc_id"], r.source))
+        if p.signature is not None:
+            sig = blob_to_signature(p.signature)
+            pending.signatures[doc["doc_id"]] = sig
+            for band, bucket in enumerate(band_buckets(sig)):
+                pending.buckets.setdefault((band, bucket), []).append(doc["doc_id"])
         report.stored += 1
 
-    def _near_duplicate(self, p: Prepared) -> tuple[str, float] | None:
+    def _near_duplicate(self, p: Prepared, pending: "_PendingBatch") -> tuple[str, float] | None:
         if p.signature is None:
             return None
         sig = blob_to_signature(p.signature)
@@ -362,38 +371,90 @@ class Ingestor:
             params += [band, bucket]
         candidates = {row[0] for row in db.execute(
             f"select distinct doc_id from minhash_bands where {placeholders}", params)}
+        in_batch = set()
+        for band, bucket in enumerate(buckets):
+            in_batch.update(pending.buckets.get((band, bucket), ()))
         best: tuple[str, float] | None = None
-        for cand in sorted(candidates):
-            row = db.execute("select signature from minhash where doc_id = ?", [cand]).fetchone()
-            if not row:
-                continue
-            sim = estimated_jaccard(sig, blob_to_signature(row[0]))
+        for cand in sorted(candidates | in_batch):
+            if cand in pending.signatures:
+                other = pending.signatures[cand]
+            else:
+                row = db.execute("select signature from minhash where doc_id = ?", [cand]).fetchone()
+                if not row:
+                    continue
+                other = blob_to_signature(row[0])
+            sim = estimated_jaccard(sig, other)
             if sim >= NEAR_DUPLICATE_THRESHOLD and (best is None or sim > best[1]):
                 best = (cand, sim)
         return best
 
-    def _write_side_tables(self, p: Prepared, doc_id: str, *, replace: bool) -> None:
-        db = self.store.db
-        if replace:
-            db.execute("delete from document_sectors where doc_id = ?", [doc_id])
-            db.execute("delete from minhash_bands where doc_id = ?", [doc_id])
-        if p.sectors:
-            db["document_sectors"].insert_all(
-                ({"doc_id": doc_id, **s} for s in p.sectors),
-                pk=("doc_id", "sector_code"), replace=True)
-        if p.signature is not None:
-            db["minhash"].insert({"doc_id": doc_id, "signature": p.signature}, pk="doc_id",
-                                 replace=True)
-            sig = blob_to_signature(p.signature)
-            db["minhash_bands"].insert_all(
-                ({"band": b, "bucket": k, "doc_id": doc_id} for b, k in enumerate(band_buckets(sig))),
-                pk=("band", "bucket", "doc_id"), replace=True)
+
+class _PendingBatch:
+    """Rows decided for one batch, written with bulk statements by :meth:`flush`."""
+
+    def __init__(self) -> None:
+        self.new: list[Prepared] = []
+        self.updates: list[Prepared] = []
+        self.sources: list[tuple] = []
+        self.near: list[tuple] = []
+        self.rejects: list[tuple] = []
+        self.seen_keys: set[tuple[str, str]] = set()
+        self.by_hash: dict[str, tuple[str, str]] = {}
+        self.signatures: dict[str, Any] = {}
+        self.buckets: dict[tuple[int, str], list[str]] = {}
+
+    def flush(self, db) -> None:
+        if self.rejects:
+            db.conn.executemany(
+                "insert into rejects (run_id, stage, source, record_ref, reason, payload, created_at) "
+                "values (?, ?, ?, ?, ?, ?, ?)", self.rejects)
+        columns = list(DOCUMENT_COLUMNS)
+        if self.new:
+            db.conn.executemany(
+                f"insert or replace into documents ({', '.join(columns)}) "
+                f"values ({', '.join('?' for _ in columns)})",
+                [tuple(p.document.get(c) for c in columns) for p in self.new])
+            self.sources += [(p.document["doc_id"], p.record.source, p.record.source_id,
+                              p.record.source_url, p.raw_id, p.document["created_at"], "original")
+                             for p in self.new]
+        for p in self.updates:
+            doc = p.document
+            sets = ", ".join(f"[{c}] = ?" for c in columns if c != "doc_id")
+            db.conn.execute(f"update documents set {sets} where doc_id = ?",
+                            [doc.get(c) for c in columns if c != "doc_id"] + [doc["doc_id"]])
+        if self.sources:
+            db.conn.executemany(
+                "insert or ignore into document_sources (doc_id, source, source_id, source_url, "
+                "raw_id, first_seen, relation) values (?, ?, ?, ?, ?, ?, ?)", self.sources)
+        if self.near:
+            db.conn.executemany(
+                "insert or replace into near_duplicates (doc_id, similar_doc_id, similarity, method) "
+                "values (?, ?, ?, ?)", self.near)
+        touched = self.new + self.updates
+        if not touched:
+            return
+        if self.updates:
+            upd = [(p.document["doc_id"],) for p in self.updates]
+            for table in ("document_sectors", "minhash_bands", "minhash", "search_index"):
+                db.conn.executemany(f"delete from {table} where doc_id = ?", upd)
+        db.conn.executemany(
+            "insert or replace into document_sectors (doc_id, sector_code, matched_terms, n_matches) "
+            "values (?, ?, ?, ?)",
+            [(p.document["doc_id"], s["sector_code"], s["matched_terms"], s["n_matches"])
+             for p in touched for s in p.sectors])
+        with_sig = [p for p in touched if p.signature is not None]
+        db.conn.executemany("insert or replace into minhash (doc_id, signature) values (?, ?)",
+                            [(p.document["doc_id"], p.signature) for p in with_sig])
+        db.conn.executemany(
+            "insert or replace into minhash_bands (band, bucket, doc_id) values (?, ?, ?)",
+            [(b, k, p.document["doc_id"]) for p in with_sig
+             for b, k in enumerate(band_buckets(blob_to_signature(p.signature)))])
         # search_index shares the document's rowid, so Datasette can search ``documents``
         # through ``search_index_fts`` (metadata.json: fts_table + fts_pk rowid).
-        db.execute("delete from search_index where doc_id = ?", [doc_id])
-        db.execute("insert into search_index (rowid, doc_id, title, body) "
-                   "select rowid, ?, ?, ? from documents where doc_id = ?",
-                   [doc_id, p.search_title, p.search_body, doc_id])
+        db.conn.executemany(
+            "insert into search_index (rowid, doc_id, title, body) "
+            "select rowid, doc_id, ?, ? from documents where doc_id = ?",
+            [(p.search_title, p.search_body, p.document["doc_id"]) for p in touched])
 
 
 def _batched(items: Iterable, size: int) -> Iterator[list]:

@@ -506,7 +506,9 @@ def lawrefbook_records(path: Path, *, source: str = "lawrefbook",
 
 def lawrefbook_fields(meta) -> tuple[dict, dict]:
     """Canonical fields and tagging hints from a parsed LawRefBook record."""
-    issued = meta.promulgated_date or meta.adopted_date or meta.approved_date
+    # 成文 = promulgation, else adoption, else the first dated header line, else the file name's
+    # '(YYYY-MM-DD)' suffix (the version's date: better than no date for the analysis year).
+    issued = meta.issued_date
     fields = {
         "title": meta.title,
         "text": meta.body,

@@ -49,7 +49,7 @@ def corpus_stats(store: Store) -> CorpusStats:
                             [float(x or 0) for x in row]))
     rows = db.execute("""
         select coalesce(level, 'unknown') as level,
-               case when year is null then 'no date' else (year / 10) * 10 || 's' end as decade,
+               case when year is null then 'no date' else ((year / 10) * 10) || 's' end as decade,
                count(*)
         from documents group by 1, 2""").fetchall()
     frame = pd.DataFrame(rows, columns=["level", "decade", "n"])
