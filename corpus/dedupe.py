@@ -48,13 +48,16 @@ def canonical_text(text: str) -> str:
     return _WS.sub("", fold_width(text))
 
 
-def text_hash(text: str) -> str:
-    return hashlib.sha256(canonical_text(text).encode("utf-8")).hexdigest()
+def text_hash(text: str, *, folded: bool = False) -> str:
+    canonical = _WS.sub("", text if folded else fold_width(text))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def shingle_hashes(text: str) -> np.ndarray:
-    """Unique 64-bit hashes of the character 5-shingles of the content characters."""
-    content = _NOT_CONTENT.sub("", fold_width(text))
+def shingle_hashes(text: str, *, unique: bool = True, folded: bool = False) -> np.ndarray:
+    """64-bit hashes of the character 5-shingles of the content characters (unique unless
+    ``unique=False``: MinHash does not need it, since the minimum over a multiset is the
+    minimum over its set)."""
+    content = _NOT_CONTENT.sub("", text if folded else fold_width(text))
     codes = np.frombuffer(content.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     if len(codes) < SHINGLE:
         codes = np.pad(codes, (0, SHINGLE - len(codes)))
@@ -63,22 +66,22 @@ def shingle_hashes(text: str) -> np.ndarray:
         h = np.zeros(n, dtype=np.uint64)
         for i in range(SHINGLE):
             h += codes[i:i + n] * _POW[i]
-    return np.unique(h)
+    return np.unique(h) if unique else h
 
 
 SAMPLE_MOD = 4  # keep shingles whose hash is 0 mod 4: a content-defined 1/4 sample
 
 
-def minhash(text: str) -> np.ndarray:
+def minhash(text: str, *, folded: bool = False) -> np.ndarray:
     """A 64-value MinHash signature (uint32) of ``text``.
 
     Only a content-defined quarter of the shingles is hashed (those with hash % 4 == 0): the
     same shingle is always kept or always dropped, so the estimate stays unbiased for the Jaccard
-    similarity of the sampled sets, and signing is four times faster. Short texts (< 256
+    similarity of the sampled sets, and signing is four times faster. Short texts (< 1024
     shingles) keep every shingle.
     """
-    x = shingle_hashes(text)
-    if len(x) >= 256:
+    x = shingle_hashes(text, unique=False, folded=folded)
+    if len(x) >= 1024:
         x = x[(x % np.uint64(SAMPLE_MOD)) == 0]
     with np.errstate(over="ignore"):
         values = (_A[:, None] * x[None, :] + _B[:, None]) >> np.uint64(32)

@@ -13,6 +13,7 @@ split the same way and the tokens are matched as a phrase.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 
@@ -96,3 +97,35 @@ def rebuild_index(store: Store) -> int:
             n += 1
         db["search_index"].rebuild_fts()
     return n
+
+
+STALE_KEY = "fts_triggers_suspended"
+
+
+def suspend_fts_triggers(store: Store) -> None:
+    """Drop the search_index FTS triggers for a bulk load, remembering their SQL in
+    ``zhengce_meta`` so :func:`restore_fts_triggers` (or the next Store.open, after a crash) can
+    put them back and rebuild the index."""
+    db = store.db
+    triggers = db.execute("select name, sql from sqlite_master where type = 'trigger' "
+                          "and tbl_name = 'search_index'").fetchall()
+    if not triggers:
+        return
+    with db.conn:
+        db["zhengce_meta"].upsert({"key": STALE_KEY, "value": json.dumps([sql for _, sql in triggers])},
+                                  pk="key")
+        for name, _ in triggers:
+            db.execute(f"drop trigger [{name}]")
+
+
+def restore_fts_triggers(store: Store) -> None:
+    """Rebuild the FTS index from search_index and recreate the triggers (idempotent)."""
+    db = store.db
+    row = db.execute("select value from zhengce_meta where key = ?", [STALE_KEY]).fetchone()
+    if not row:
+        return
+    with db.conn:
+        db.execute("insert into search_index_fts(search_index_fts) values ('rebuild')")
+        for sql in json.loads(row[0]):
+            db.execute(sql)
+        db.execute("delete from zhengce_meta where key = ?", [STALE_KEY])

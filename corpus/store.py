@@ -217,6 +217,9 @@ class Store:
         from .gazetteer import ensure_reference_tables  # local import: gazetteer uses Store
 
         ensure_reference_tables(store)
+        from .fts import restore_fts_triggers  # repairs the index after a crashed bulk load
+
+        restore_fts_triggers(store)
         return store
 
     @classmethod

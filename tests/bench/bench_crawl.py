@@ -1,9 +1,10 @@
 """Crawl throughput against the offline demo site, throttling off.
 
 Target (crawler issue): >= 150 documents/s parsed, tagged and stored on 2 cores. The demo site
-runs in its own process; the crawl (Scrapy + the one writer) in another, with the tagging in
-``ZHENGCE_TAG_WORKERS`` worker processes (default 1) — compared with tagging in the crawl process
-(0). All processes are pinned to at most 2 cores. Rates count documents stored (new + duplicate)
+runs in its own process; the crawl in another, with its one writer (tagging + SQLite) either in a
+writer process (the default, ``ZHENGCE_WRITER=process``) or in the crawl process (``inline``),
+tagging there in a worker process (``ZHENGCE_TAG_WORKERS=1``) or not (0). All processes are
+pinned to at most 2 cores. Rates count documents stored (new + duplicate)
 per second of the crawl run (from the writer opening to its closing: Scrapy start-up excluded,
 pool start-up included).
 
@@ -33,7 +34,8 @@ content = SiteContent({n}, 0)          # only for the start URLs of the prefectu
 t0 = time.perf_counter()
 c0 = time.process_time()
 summary = run_crawl(demo_targets(content), db, base_url={base!r}, throttle=False, progress=False,
-                    LOG_LEVEL="ERROR", ZHENGCE_TAG_WORKERS={workers}, **DEMO_OVERRIDES)
+                    LOG_LEVEL="ERROR", ZHENGCE_WRITER={writer!r}, ZHENGCE_TAG_WORKERS={workers},
+                    **DEMO_OVERRIDES)
 result["process_s"] = time.perf_counter() - t0
 result["crawl_cpu_s"] = time.process_time() - c0
 t = summary.totals
@@ -61,11 +63,11 @@ def main() -> None:
         if not base.startswith("http://127.0.0.1:"):
             raise RuntimeError(f"the demo site did not start: {base!r}")
         rows = []
-        for workers in (1, 0):
-            out = measure(STEP.format(db=str(OUT / f"crawl-{workers}.db"), n=n, base=base,
-                                      workers=workers))
+        for writer, workers in (("process", 0), ("inline", 1), ("inline", 0)):
+            out = measure(STEP.format(db=str(OUT / f"crawl-{writer}-{workers}.db"), n=n,
+                                      base=base, writer=writer, workers=workers))
             r = out["result"]
-            rows.append({"tag_workers": workers, "documents": r["stored"], "pages": r["pages"],
+            rows.append({"writer": writer, "tag_workers": workers, "documents": r["stored"], "pages": r["pages"],
                          "run_s": r["run_s"], "docs_per_s": r["stored"] / r["run_s"],
                          "pages_per_s": r["pages"] / r["run_s"],
                          "process_s": r["process_s"], "crawl_cpu_s": r["crawl_cpu_s"],
@@ -76,7 +78,7 @@ def main() -> None:
         site.wait(timeout=10)
     print_table(f"crawl of the demo site ({n} documents, throttling off, {len(cores)} cores; "
                 "target >= 150 documents/s)", rows,
-                ["tag_workers", "documents", "pages", "run_s", "docs_per_s", "pages_per_s",
+                ["writer", "tag_workers", "documents", "pages", "run_s", "docs_per_s", "pages_per_s",
                  "process_s", "crawl_cpu_s", "peak_rss_mb"])
     print(f"results: {record('crawl', rows)}")
 

@@ -172,3 +172,29 @@ def test_search_finds_segmented_chinese(store):
     assert titles == {"国务院关于加快振兴装备制造业的若干意见", "浙江省人民政府关于进一步加快发展装备制造业的若干意见"}
     # punctuation and FTS syntax in a user query never crash
     assert search(store, 'AND "专项资金" OR -') == []
+
+
+def test_bulk_load_builds_fts_once_and_a_crash_is_repaired(tmp_path):
+    from corpus.fts import search, suspend_fts_triggers
+    from corpus.ingest import Ingestor, SourceRecord
+
+    def records(n):
+        for i in range(n):
+            yield SourceRecord(source="bulk", source_id=str(i), payload=b"{}",
+                               fields={"title": f"文件{i}", "text": f"第{i}号文件要求加强出口退税管理。编号{i * 7919}。"})
+
+    db = tmp_path / "bulk.db"
+    store = Store.open(db)
+    Ingestor(store, total=30, parallel_threshold=10, n_jobs=1).ingest(records(30), "bulk")
+    assert len(search(store, "出口退税", limit=100)) == 30
+    n_triggers = store.db.execute("select count(*) from sqlite_master where type = 'trigger'").fetchone()[0]
+    assert n_triggers == 3
+    # simulate a crash after suspending the triggers: the next open restores and rebuilds
+    suspend_fts_triggers(store)
+    store.db.execute("insert into search_index (doc_id, title, body) values ('x', '孤立', '孤立 文本')")
+    store.db.conn.commit()
+    store.close()
+    store = Store.open(db)
+    assert store.db.execute("select count(*) from sqlite_master where type = 'trigger'").fetchone()[0] == 3
+    assert store.db.execute("select count(*) from search_index_fts where search_index_fts match '孤立'").fetchone()[0] == 1
+    store.close()
