@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from functools import lru_cache
 
 from .errors import UserError
 from .store import Store
 
-_SEPARATORS = re.compile(r"(?:\s|[^\w\s])+", re.UNICODE)
+_NON_WORD = frozenset(ch for ch in map(chr, range(0x10000))
+                      if unicodedata.category(ch)[0] in "PSZC")
 
 
 @lru_cache(maxsize=1)
@@ -42,9 +44,9 @@ def segment_for_index(text: str) -> str:
     if not text:
         return ""
     cut = _segmenter()
-    # One regex pass over the joined tokens drops punctuation-only tokens and whitespace
-    # (much faster than testing each token).
-    return _SEPARATORS.sub(" ", " ".join(cut(text))).strip()
+    # A token is dropped when it starts and ends with punctuation/whitespace (jieba emits runs
+    # of punctuation as tokens); two set lookups per token are much cheaper than a regex.
+    return " ".join(t for t in cut(text) if not (t[0] in _NON_WORD and t[-1] in _NON_WORD))
 
 
 def fts_query(query: str) -> str:

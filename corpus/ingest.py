@@ -132,6 +132,25 @@ def _prepare_chunk(records: list[SourceRecord]) -> list[Prepared]:
     return [prepare_record(r) for r in records]
 
 
+def _prepare_chunk_remote(records: list[SourceRecord]) -> list[Prepared]:
+    """In a worker: prepare, then drop what the parent already holds (the record and the text)
+    so that only computed values travel back through the pipe."""
+    out = _prepare_chunk(records)
+    for p in out:
+        p.record = None  # type: ignore[assignment]
+        if p.document is not None:
+            p.document["text"] = None
+    return out
+
+
+def _reattach(records: list[SourceRecord], prepared: list[Prepared]) -> list[Prepared]:
+    for record, p in zip(records, prepared):
+        p.record = record
+        if p.document is not None:
+            p.document["text"] = str(record.fields.get("text"))
+    return prepared
+
+
 @dataclass
 class LoadReport:
     source: str
@@ -272,13 +291,14 @@ class Ingestor:
             return
         # Parallel: keep at most 2 x n_jobs batches in flight so memory stays flat.
         with ProcessPoolExecutor(max_workers=self.n_jobs) as pool:
-            pending = [pool.submit(_prepare_chunk, first)]
+            pending = [(first, pool.submit(_prepare_chunk_remote, first))]
             for batch in batches:
-                pending.append(pool.submit(_prepare_chunk, batch))
+                pending.append((batch, pool.submit(_prepare_chunk_remote, batch)))
                 if len(pending) >= 2 * self.n_jobs:
-                    yield pending.pop(0).result()
-            for fut in pending:
-                yield fut.result()
+                    records, fut = pending.pop(0)
+                    yield _reattach(records, fut.result())
+            for records, fut in pending:
+                yield _reattach(records, fut.result())
 
     def _write_batch(self, batch: list[Prepared], report: LoadReport) -> None:
         """Decide what each record is (new / updated / unchanged / duplicate / reject), then
