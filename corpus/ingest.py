@@ -258,7 +258,7 @@ class Ingestor:
             suspend_fts_triggers(self.store)
         try:
             for prepared_batch in self._prepare(batches):
-                self._write_batch(prepared_batch, report)
+                self.write_prepared(prepared_batch, report)
                 progress.update(len(prepared_batch),
                                 f"stored {report.stored:,} rejected {report.rejected:,}")
         finally:
@@ -300,7 +300,7 @@ class Ingestor:
             for records, fut in pending:
                 yield _reattach(records, fut.result())
 
-    def _write_batch(self, batch: list[Prepared], report: LoadReport) -> None:
+    def write_prepared(self, batch: list[Prepared], report: LoadReport) -> None:
         """Decide what each record is (new / updated / unchanged / duplicate / reject), then
         write the whole batch with a few bulk statements in one transaction."""
         db = self.store.db

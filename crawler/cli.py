@@ -1,0 +1,258 @@
+"""``zhengce crawl`` and ``zhengce demo-site`` (registered lazily by :mod:`corpus.cli`).
+
+::
+
+    zhengce crawl --sites govcn,ndrc,zhejiang --db data/zhengce.db [--refresh] [--max-pages N]
+    zhengce crawl --sites all --db data/mirror.db --base-url http://127.0.0.1:8000
+    zhengce crawl check zhejiang --page saved.html [--kind list|detail]
+    zhengce crawl demo --db data/demo.db [-n 600]
+    zhengce crawl seed|worker|writer ...      # distributed crawls, see crawler/README.md
+    zhengce demo-site [--port 8000] [-n 600]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from corpus.errors import UserError
+from corpus.store import resolve_db_path
+
+
+@click.group(invoke_without_command=True)
+@click.option("--sites", default=None,
+              help="Comma-separated sites: govcn, ndrc, miit, sasac, mofcom, a shipped spec "
+                   "(zhejiang, guangdong, ...), a path to a YAML spec, or 'all'. "
+                   "Default: the five national sites.")
+@click.option("--db", default=None, help="Corpus database (default $ZHENGCE_DB or data/zhengce.db).")
+@click.option("--base-url", default=None,
+              help="Fetch every page from a mirror laid out as BASE/<host>/<path> "
+                   "(the demo site, a wget --mirror copy).")
+@click.option("--refresh", is_flag=True, help="Fetch stored documents again.")
+@click.option("--max-pages", type=int, default=None,
+              help="At most N list/API pages per site (a quick sample).")
+@click.option("--no-throttle", is_flag=True,
+              help="Full speed; only allowed with --base-url (a local mirror).")
+@click.option("--start-urls", default=None,
+              help='JSON {"site": [urls]}: start elsewhere (e.g. other hosts of the same CMS).')
+@click.option("--defaults", default=None,
+              help='JSON {"site": {"level": ..., "province": ...}}: issuer defaults per site.')
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="A Scrapy/zhengce setting (value read as JSON when it parses).")
+@click.option("--progress/--no-progress", default=None,
+              help="Live progress line (default: when stderr is a terminal).")
+@click.option("-v", "--verbose", count=True, help="Scrapy log: -v INFO, -vv DEBUG.")
+@click.pass_context
+def crawl(ctx, sites, db, base_url, refresh, max_pages, no_throttle, start_urls, defaults,
+          settings, progress, verbose):
+    """Crawl policy documents into the corpus (polite: robots.txt, throttled, resumable)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .runner import resolve_sites, run_crawl
+
+    targets = resolve_sites(sites)
+    starts = _json_option("--start-urls", start_urls)
+    site_defaults = _json_option("--defaults", defaults)
+    for target in targets:
+        if target.name in starts:
+            target.kwargs["start_urls"] = list(starts[target.name])
+        if target.name in site_defaults:
+            target.kwargs["defaults"] = dict(site_defaults[target.name])
+    unknown = sorted((set(starts) | set(site_defaults)) - {t.name for t in targets})
+    if unknown:
+        raise UserError(f"--start-urls/--defaults name sites not in --sites: {', '.join(unknown)}")
+    db_path = resolve_db_path(db)
+    overrides = {"LOG_LEVEL": _log_level(verbose), **_settings_option(settings)}
+    summary = run_crawl(targets, db_path, base_url=base_url, refresh=refresh,
+                        max_pages=max_pages, throttle=not no_throttle, progress=progress,
+                        **overrides)
+    _print_summary(summary)
+
+
+def _json_option(name: str, value: str | None) -> dict:
+    if not value:
+        return {}
+    try:
+        data = json.loads(value)
+    except ValueError as exc:
+        raise UserError(f"{name}: not JSON ({exc}); give e.g. '{{\"wuxi\": [\"http://...\"]}}'") from exc
+    if not isinstance(data, dict):
+        raise UserError(f"{name}: give a JSON object keyed by site name")
+    return data
+
+
+def _settings_option(pairs: tuple[str, ...]) -> dict:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--set {pair!r}: write NAME=VALUE, e.g. --set DOWNLOAD_DELAY=2")
+        try:
+            out[name.strip()] = json.loads(value)
+        except ValueError:
+            out[name.strip()] = value
+    return out
+
+
+def _log_level(verbose: int) -> str:
+    return {0: "WARNING", 1: "INFO"}.get(verbose, "DEBUG")
+
+
+def _print_summary(summary) -> None:
+    if summary is None:
+        raise UserError("the crawl stored nothing and recorded no run: see the log above")
+    click.echo(summary.line())
+    for line in summary.details():
+        click.echo(line)
+
+
+@crawl.command("check")
+@click.argument("spec")
+@click.option("--page", "page_path", required=True, type=click.Path(dir_okay=False),
+              help="A saved HTML page of the site.")
+@click.option("--kind", type=click.Choice(["auto", "list", "detail"]), default="auto",
+              show_default=True, help="Which page type the file is.")
+@click.option("--url", default=None, help="The page's URL (to resolve relative links).")
+def check(spec, page_path, kind, url):
+    """Check a site spec against a saved page: print what each selector extracts.
+
+    \b
+    Example:
+      zhengce crawl check crawler/specs/zhejiang.yaml --page saved_list.html --kind list
+    """
+    from .check import check_page
+
+    path = Path(page_path)
+    if not path.exists():
+        raise UserError(f"--page {path}: no such file; save the page first (browser: Save As, "
+                        "or curl -o page.html URL)")
+    report = check_page(spec, path.read_bytes(), kind=kind, url=url)
+    for line in report.lines:
+        click.echo(line)
+    if report.problems:
+        click.echo(f"{len(report.problems)} problem(s): "
+                   + "; ".join(report.problems), err=True)
+        sys.exit(1)
+
+
+@crawl.command("demo")
+@click.option("--db", default="data/demo-crawl.db", show_default=True)
+@click.option("-n", "--n-documents", type=int, default=600, show_default=True)
+@click.option("--random-state", type=int, default=0, show_default=True)
+@click.option("--sites", default=None, help="Only these sites (default: every site of the demo).")
+@click.option("--refresh", is_flag=True)
+@click.option("--progress/--no-progress", default=None)
+@click.option("-v", "--verbose", count=True)
+def demo(db, n_documents, random_state, sites, refresh, progress, verbose):
+    """Start the offline demo site, crawl it with the real spiders, stop it, summarise.
+
+    \b
+    Example:
+      zhengce crawl demo --db data/demo.db -n 600
+    """
+    from .demo_site import DemoSite
+    from .runner import run_crawl
+    from .demo_crawl import demo_targets, DEMO_OVERRIDES
+
+    site = DemoSite(n_documents, random_state).start()
+    try:
+        targets = demo_targets(site.content, sites)
+        summary = run_crawl(targets, db, base_url=site.base_url, refresh=refresh, throttle=False,
+                            progress=progress, LOG_LEVEL=_log_level(verbose), **DEMO_OVERRIDES)
+    finally:
+        site.stop()
+    _print_summary(summary)
+
+
+@crawl.command("seed")
+@click.option("--redis", "redis_url", required=True, help="redis://HOST:PORT/DB")
+@click.option("--sites", default=None)
+@click.option("--db", default=None, help="The corpus database: stored pages are not fetched again.")
+@click.option("--refresh", is_flag=True)
+@click.option("--start-urls", default=None,
+              help='JSON {"site": [urls]} overriding start URLs (e.g. sites sharing a CMS).')
+def seed(redis_url, sites, db, refresh, start_urls):
+    """Distributed crawl, step 1: clear the crawl's Redis keys and push the start requests.
+
+    \b
+    Example:
+      zhengce crawl seed --redis redis://127.0.0.1:6379/0 --sites govcn,ndrc --db data/zhengce.db
+    """
+    from .distributed import seed_crawl
+
+    counts = seed_crawl(redis_url, sites, db=resolve_db_path(db) if db else None, refresh=refresh,
+                        start_urls=json.loads(start_urls) if start_urls else None)
+    click.echo("seeded: " + ", ".join(f"{site} {n} start URLs, {k} stored URLs marked seen"
+                                      for site, (n, k) in counts.items()))
+
+
+@crawl.command("worker")
+@click.option("--redis", "redis_url", required=True)
+@click.option("--sites", default=None)
+@click.option("--base-url", default=None)
+@click.option("--no-throttle", is_flag=True)
+@click.option("--max-idle", type=int, default=30, show_default=True,
+              help="Seconds with nothing to do before the worker stops.")
+@click.option("--defaults", default=None, help='JSON {"site": {level: ...}} issuer defaults.')
+@click.option("-v", "--verbose", count=True)
+def worker(redis_url, sites, base_url, no_throttle, max_idle, defaults, verbose):
+    """Distributed crawl, step 2 (any number of machines): fetch and parse; items go to Redis.
+
+    \b
+    Example:
+      zhengce crawl worker --redis redis://10.0.0.5:6379/0 --sites govcn,ndrc
+    """
+    from .distributed import run_worker
+
+    run_worker(redis_url, sites, base_url=base_url, throttle=not no_throttle, max_idle=max_idle,
+               defaults=json.loads(defaults) if defaults else None,
+               LOG_LEVEL=_log_level(verbose))
+
+
+@crawl.command("writer")
+@click.option("--redis", "redis_url", required=True)
+@click.option("--db", default=None)
+@click.option("--idle-exit", type=float, default=60.0, show_default=True,
+              help="Stop after this many seconds with no items and no active workers.")
+@click.option("--tag-workers", type=int, default=1, show_default=True)
+def writer(redis_url, db, idle_exit, tag_workers):
+    """Distributed crawl, step 3 (one machine, next to the database): store the items.
+
+    \b
+    Example:
+      zhengce crawl writer --redis redis://127.0.0.1:6379/0 --db data/zhengce.db
+    """
+    from .distributed import run_writer
+    from .runner import read_summary
+
+    run_id = run_writer(redis_url, resolve_db_path(db), idle_exit=idle_exit, tag_workers=tag_workers)
+    _print_summary(read_summary(resolve_db_path(db), run_id))
+
+
+@click.command("demo-site")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("-n", "--n-documents", type=int, default=600, show_default=True)
+@click.option("--random-state", type=int, default=0, show_default=True)
+@click.option("--log", default=None, help="Append one 'STATUS PATH' line per request to this file.")
+def demo_site(port, n_documents, random_state, log):
+    """Serve the offline demo site on 127.0.0.1 until Ctrl-C.
+
+    \b
+    Example:
+      zhengce demo-site --port 8000 -n 600
+    """
+    import time
+
+    from .demo_site import DemoSite
+
+    site = DemoSite(n_documents, random_state, port=port, log_path=log).start()
+    click.echo(f"demo site: {site.base_url}  (crawl it: zhengce crawl --sites govcn,ndrc,zhejiang "
+               f"--base-url {site.base_url} --no-throttle --db data/demo-crawl.db)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        site.stop()
