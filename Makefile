@@ -46,14 +46,20 @@ test: install sysdeps
 
 demo: install
 	$(BIN)/zhengce demo-corpus data/demo-src -n $(DEMO_N)
-	$(BIN)/zhengce load data/demo-src/documents.jsonl --mapping demo --db $(DEMO_DB)
+	$(BIN)/zhengce crawl demo --db $(DEMO_DB) -n $(DEMO_N) --no-progress
 	$(BIN)/zhengce stats --db $(DEMO_DB)
+	$(BIN)/zhengce topics run --db $(DEMO_DB) --model dmr --out out/topics
+	$(MAKE) --no-print-directory companions
+	$(BIN)/zhengce report --db $(DEMO_DB) --out out/report
 
 crawl: install
 	$(BIN)/zhengce crawl --sites $(SITES) --db $(DB)
 
+# Default: the demo corpus (DB=... for another database).
+TOPICS_DB ?= $(DEMO_DB)
 topics: install
-	$(BIN)/zhengce topics run --db $(if $(filter data/zhengce.db,$(DB)),$(DEMO_DB),$(DB))
+	$(BIN)/zhengce topics run --db $(TOPICS_DB) --model dmr --out out/topics
+	$(BIN)/zhengce report --db $(TOPICS_DB) --out out/report
 
 export: install
 	$(BIN)/zhengce export out/export/corpus.parquet --db $(DB) --datasette out/export/metadata.json
@@ -65,9 +71,9 @@ browse: install
 	$(BIN)/zhengce browse --db $(DB)
 
 companions: install
-	$(BIN)/zhengce malmquist --out out/malmquist
-	$(BIN)/zhengce bank-entry --out out/bank_entry
-	$(BIN)/zhengce coup paper --out out/coup
+	$(BIN)/zhengce malmquist --out out/malmquist --db $(DEMO_DB)
+	$(BIN)/zhengce bank-entry --out out/bank_entry --db $(DEMO_DB)
+	$(BIN)/zhengce coup paper --out out/coup/paper --db $(DEMO_DB)
 
 clean:
 	rm -rf out data/demo-src $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

@@ -27,10 +27,10 @@ LAZY_COMMANDS: dict[str, str] = {
     "retag": "corpus.cli_corpus:retag",
     "crawl": "crawler.cli:crawl",
     "demo-site": "crawler.cli:demo_site",
-    "segment": "nlp.cli:segment",
-    "topics": "nlp.cli:topics",
-    "scheme": "nlp.cli:scheme",
-    "labels": "nlp.cli:labels",
+    "segment": "nlp.topics_cli:segment",
+    "topics": "nlp.topics_cli:topics",
+    "scheme": "nlp.topics_cli:scheme",
+    "labels": "nlp.topics_cli:labels",
     "report": "analysis.cli:report",
     "trajectories": "analysis.cli:trajectories",
     "effects": "analysis.cli:effects",
@@ -40,7 +40,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "coup": "companions.coup.cli:cli",
     "bank-entry": "companions.bank_entry.cli:cli",
     "malmquist": "companions.malmquist.cli:cli",
-    "shards": "nlp.cli:shards",
+    "shards": "nlp.cli_scale:shards",
 }
 
 
