@@ -40,7 +40,6 @@ LAZY_COMMANDS: dict[str, str] = {
     "coup": "companions.coup.cli:cli",
     "bank-entry": "companions.bank_entry.cli:cli",
     "malmquist": "companions.malmquist.cli:cli",
-    "shards": "nlp.cli_scale:shards",
 }
 
 

@@ -144,7 +144,8 @@ def run_topics(store: Store, config: TopicsConfig | None = None, *,
     keep = scheme.terms() if config.keep_seeds else None
     dictionary, report = build_dictionary(corpus, no_below=config.no_below, no_above=config.no_above,
                                           keep_n=config.keep_n, keep_tokens=keep)
-    say(f"vocabulary {getattr(report, 'before', '?')} → {len(dictionary)}")
+    say(f"vocabulary {report.vocab_before:,} → {report.vocab_after:,} (no_below={config.no_below}, "
+        f"no_above={config.no_above}, keep_n={config.keep_n}, {len(keep or [])} seed terms kept)")
     bow = BowCorpus(corpus, dictionary)
     doc_ids = corpus.doc_ids()
     covariates = _covariates(store, doc_ids)
