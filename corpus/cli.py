@@ -37,6 +37,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "estimate-effect": "analysis.cli:estimate_effect",
     "code": "analysis.cli:code",
     "browse": "analysis.cli:browse",
+    "shards": "nlp.cli_scale:shards",
     "coup": "companions.coup.cli:cli",
     "bank-entry": "companions.bank_entry.cli:cli",
     "malmquist": "companions.malmquist.cli:cli",

@@ -1,0 +1,181 @@
+"""The parallel stages on a real Dask cluster: a scheduler and two worker processes on 127.0.0.1,
+started here as separate processes (``dask scheduler`` / ``dask worker``) and stopped afterwards.
+The distributed run must give exactly the shards of the local run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from corpus import shards as sh
+from corpus.errors import UserError
+from corpus.store import Store
+from nlp import distributed as dist
+from nlp.models import LdaTopicModel
+
+from conftest import N_DOCS, fill_store
+
+try:
+    import dask  # noqa: F401
+    import distributed  # noqa: F401
+    HAVE_DASK = True
+except ImportError:  # pragma: no cover - CI always has them (zhengce[scale])
+    HAVE_DASK = False
+
+pytestmark = [pytest.mark.dask,
+              pytest.mark.skipif(not HAVE_DASK, reason="dask and distributed are not installed: "
+                                 "pip install 'zhengce[scale]'")]
+
+REPO = Path(__file__).resolve().parents[2]
+K = 4
+
+
+def _wait_for(predicate, timeout: float, what: str, procs) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        for p in procs:
+            if p.poll() is not None:
+                raise RuntimeError(f"{what}: process {p.args} exited with {p.returncode}:\n"
+                                   f"{p.stdout.read() if p.stdout else ''}")
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """``dask scheduler --host 127.0.0.1 --port 0`` + two ``dask worker`` processes; yields the
+    scheduler's tcp address."""
+    base = tmp_path_factory.mktemp("dask")
+    scheduler_file = base / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    procs: list[subprocess.Popen] = []
+
+    def start(args, log_name):
+        log = open(base / log_name, "w")
+        proc = subprocess.Popen([sys.executable, "-m", "dask", *args], cwd=REPO, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        procs.append(proc)
+        return proc
+
+    try:
+        start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+               "--scheduler-file", str(scheduler_file)], "scheduler.log")
+        _wait_for(lambda: scheduler_file.exists() and scheduler_file.stat().st_size > 0, 60,
+                  "the scheduler did not write its scheduler file", procs)
+        address = json.loads(scheduler_file.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        for name in ("w1", "w2"):
+            start(["worker", "--scheduler-file", str(scheduler_file), "--host", "127.0.0.1",
+                   "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", name,
+                   "--local-directory", str(base / name), "--memory-limit", "0"], f"{name}.log")
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=90)
+            worker_pids = set(client.run(os.getpid).values())
+        assert len(worker_pids) == 2 and os.getpid() not in worker_pids
+        yield {"address": address, "worker_pids": worker_pids, "scheduler_file": scheduler_file}
+    finally:
+        for proc in reversed(procs):  # workers first, then the scheduler
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    """The reference: every stage on a local pool of 2 processes, 9 shards of 5 documents."""
+    base = tmp_path_factory.mktemp("local")
+    store = Store.open(base / "corpus.db")
+    fill_store(store)
+    root = base / "run"
+    sh.export_documents(store, root, rows=5)
+    store.close()
+    documents = base / "documents-only"
+    shutil.copytree(root / "documents", documents / "documents")
+    dist.run_parallel_stage(dist.SegmentStage(), root, n_workers=2)
+    dist.build_dictionary_from_shards(root, no_below=1, no_above=1.0, keep_n=None, n_workers=2)
+    dist.run_parallel_stage(dist.BowStage(root / "dictionary.gensim"), root, n_workers=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "too few updates" on 45 documents: not the point here
+        dist.train_from_shards(root, LdaTopicModel(n_topics=K, passes=5, iterations=50,
+                                                   chunksize=10, random_state=0),
+                               out=base / "model")
+    dist.run_parallel_stage(dist.InferStage(base / "model"), root, n_workers=2)
+    dist.run_parallel_stage(dist.ScoreStage(), root, n_workers=2)
+    return {"root": root, "documents": documents, "model": base / "model"}
+
+
+def _table(root, kind, drop=("run_id",)):
+    tables = [t.drop_columns([c for c in drop if c in t.column_names])
+              for t in sh.shard_set(root, kind).iter_tables()]
+    import pyarrow as pa
+
+    return pa.concat_tables(tables)
+
+
+def test_distributed_run_gives_exactly_the_local_tokens_and_topic_shares(cluster, local_run, tmp_path):
+    root = tmp_path / "run"
+    shutil.copytree(local_run["documents"] / "documents", root / "documents")
+    address = cluster["address"]
+
+    seg = dist.run_parallel_stage(dist.SegmentStage(), root, scheduler=address)
+    assert seg.executor == f"dask {address}, 2 worker(s)"
+    assert (seg.n_shards, seg.n_run, seg.n_documents) == (9, 9, N_DOCS)
+    # both worker processes did work, and none of it ran in this process
+    assert {int(w.rsplit(":", 1)[1]) for w in seg.workers} == cluster["worker_pids"]
+    assert _table(root, "tokens").equals(_table(local_run["root"], "tokens"))
+    assert ([s["sha256"] for s in sh.shard_set(root, "tokens").shards]
+            == [s["sha256"] for s in sh.shard_set(local_run["root"], "tokens").shards])
+
+    _, report, _ = dist.build_dictionary_from_shards(root, no_below=1, no_above=1.0, keep_n=None,
+                                                     scheduler=address)
+    local_report = json.loads((local_run["root"] / "dictionary.json").read_text())
+    assert report.dictionary_hash == local_report["dictionary_hash"]
+
+    bow = dist.run_parallel_stage(dist.BowStage(root / "dictionary.gensim"), root, scheduler=address)
+    assert bow.n_documents == N_DOCS
+    assert _table(root, "bow").equals(_table(local_run["root"], "bow"))
+
+    # inference with the model trained in the local run: θ identical to the last bit
+    infer = dist.run_parallel_stage(dist.InferStage(local_run["model"]), root, scheduler=address)
+    assert infer.n_documents == N_DOCS and infer.run_id.startswith("topics_infer-")
+    mine, theirs = _table(root, "doc_topics"), _table(local_run["root"], "doc_topics")
+    assert mine.num_rows == N_DOCS * K
+    assert mine.column("doc_id").to_pylist() == theirs.column("doc_id").to_pylist()
+    assert np.array_equal(mine.column("weight").to_numpy(), theirs.column("weight").to_numpy())
+
+    score = dist.run_parallel_stage(dist.ScoreStage(), root, scheduler=cluster["scheduler_file"])
+    assert score.executor.startswith("dask ")
+    assert _table(root, "dictionary_scores").equals(_table(local_run["root"], "dictionary_scores"))
+
+
+def test_a_worker_error_reaches_the_client_as_the_users_error(cluster, tmp_path, local_run):
+    root = tmp_path / "broken"
+    shutil.copytree(local_run["documents"] / "documents", root / "documents")
+    (root / "documents" / "part-00004.parquet").write_bytes(b"not parquet")
+    with pytest.raises(UserError, match="part-00004.parquet changed after its manifest"):
+        dist.run_parallel_stage(dist.SegmentStage(), root, scheduler=cluster["address"])
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, local_run):
+    root = tmp_path / "x"
+    shutil.copytree(local_run["documents"] / "documents", root / "documents")
+    with pytest.raises(UserError, match="cannot reach the Dask scheduler tcp://127.0.0.1:9"):
+        dist.make_executor("tcp://127.0.0.1:9", timeout=2)
