@@ -272,7 +272,12 @@ def import_cmd(folder, db_path, kinds):
 @shards.command("info")
 @dir_argument
 def info_cmd(folder):
-    """List the shard kinds under DIR with their document counts."""
+    """List the shard kinds under DIR with their document counts.
+
+    \b
+    Example:
+      zhengce shards info out/shards
+    """
     from corpus import shards as sh
 
     found = False
