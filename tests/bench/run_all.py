@@ -174,7 +174,8 @@ def evaluate(since: float, quick: bool) -> list[dict]:
                            f"(work only: {g['work_exponent']:.2f})",
                            0.85 <= g["time_exponent"] <= 1.15,
                            "quick sizes are dominated by start-up" if quick else ""))
-        out.append(_target(f"{stage} memory flat in N", "peak RSS ratio <= 1.25",
+        out.append(_target(f"{stage} memory flat in N",
+                           "all-process peak RSS, largest / smallest N <= 1.25",
                            f"{g['rss_ratio']:.2f} (max {g['rss_mb_max']:.0f} MB)",
                            g["rss_ratio"] <= 1.25))
 
