@@ -23,6 +23,7 @@ from .dedupe import (NEAR_DUPLICATE_THRESHOLD, band_buckets, blob_to_signature, 
                      fold_width, minhash, signature_to_blob, text_hash)
 from .errors import RecordError
 from .manifest import sha256_bytes, sha256_text
+from .memory import MemoryReport, process_peak
 from .store import DOCUMENT_COLUMNS, Run, Store, to_json, utcnow
 
 MAX_TEXT_CHARS = 5_000_000
@@ -132,18 +133,22 @@ def _prepare_chunk(records: list[SourceRecord]) -> list[Prepared]:
     return [prepare_record(r) for r in records]
 
 
-def _prepare_chunk_remote(records: list[SourceRecord]) -> list[Prepared]:
+def _prepare_chunk_remote(records: list[SourceRecord]) -> tuple[list[Prepared], dict]:
     """In a worker: prepare, then drop what the parent already holds (the record and the text)
-    so that only computed values travel back through the pipe."""
+    so that only computed values travel back through the pipe; the worker's peak memory rides
+    along for the load report."""
     out = _prepare_chunk(records)
     for p in out:
         p.record = None  # type: ignore[assignment]
         if p.document is not None:
             p.document["text"] = None
-    return out
+    return out, process_peak("load worker")
 
 
-def _reattach(records: list[SourceRecord], prepared: list[Prepared]) -> list[Prepared]:
+def _reattach(records: list[SourceRecord], remote: tuple[list[Prepared], dict],
+              memory: MemoryReport) -> list[Prepared]:
+    prepared, peak = remote
+    memory.add(peak)
     for record, p in zip(records, prepared):
         p.record = record
         if p.document is not None:
@@ -163,11 +168,15 @@ class LoadReport:
     rejected: int = 0
     warnings: int = 0
     seconds: float = 0.0
+    #: peak memory per process (this one and each tagging worker), VmHWM
+    memory: MemoryReport = field(default_factory=lambda: MemoryReport(main_role="load"))
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("source", "seen", "stored", "updated", "unchanged",
-                                              "duplicates", "near_duplicates", "rejected",
-                                              "warnings", "seconds")}
+        out = {k: getattr(self, k) for k in ("source", "seen", "stored", "updated", "unchanged",
+                                             "duplicates", "near_duplicates", "rejected",
+                                             "warnings", "seconds")}
+        out["peak_memory"] = self.memory.as_dict()
+        return out
 
     def line(self) -> str:
         n = max(self.seen, 1)
@@ -180,7 +189,7 @@ class LoadReport:
                 f"stored {pct(self.stored)}, updated {pct(self.updated)}, "
                 f"unchanged {pct(self.unchanged)}, duplicates {pct(self.duplicates)}, "
                 f"rejected {pct(self.rejected)}; near-duplicates flagged {self.near_duplicates:,}; "
-                f"records with unparsed fields {self.warnings:,}")
+                f"records with unparsed fields {self.warnings:,}; {self.memory.line()}")
 
 
 class Progress:
@@ -257,7 +266,7 @@ class Ingestor:
 
             suspend_fts_triggers(self.store)
         try:
-            for prepared_batch in self._prepare(batches):
+            for prepared_batch in self._prepare(batches, report.memory):
                 self.write_prepared(prepared_batch, report)
                 progress.update(len(prepared_batch),
                                 f"stored {report.stored:,} rejected {report.rejected:,}")
@@ -268,6 +277,9 @@ class Ingestor:
                 restore_fts_triggers(self.store)
         progress.close()
         report.seconds = time.monotonic() - start
+        report.memory.finish()
+        if self.run is not None:
+            self.run.memory.merge(report.memory)
         return report
 
     def reject_record(self, record: SourceRecord | None, reason: str, report: LoadReport, *,
@@ -279,7 +291,8 @@ class Ingestor:
                           payload=payload, run_id=self.run.run_id if self.run else None)
 
     # -- internals ------------------------------------------------------------------------------
-    def _prepare(self, batches: Iterator[list[SourceRecord]]) -> Iterator[list[Prepared]]:
+    def _prepare(self, batches: Iterator[list[SourceRecord]],
+                 memory: MemoryReport) -> Iterator[list[Prepared]]:
         first = next(batches, None)
         if first is None:
             return
@@ -296,9 +309,9 @@ class Ingestor:
                 pending.append((batch, pool.submit(_prepare_chunk_remote, batch)))
                 if len(pending) >= 2 * self.n_jobs:
                     records, fut = pending.pop(0)
-                    yield _reattach(records, fut.result())
+                    yield _reattach(records, fut.result(), memory)
             for records, fut in pending:
-                yield _reattach(records, fut.result())
+                yield _reattach(records, fut.result(), memory)
 
     def write_prepared(self, batch: list[Prepared], report: LoadReport) -> None:
         """Decide what each record is (new / updated / unchanged / duplicate / reject), then

@@ -274,6 +274,9 @@ class Store:
         self._finish(run, "ok")
 
     def _finish(self, run: "Run", status: str) -> None:
+        # Every run records the peak memory of its main process and of the workers its stage
+        # reported (corpus.memory: VmHWM per process, not ru_maxrss).
+        run.summary.setdefault("peak_memory", run.memory.finish().as_dict())
         self.db["runs"].update(
             run.run_id,
             {"status": status, "finished_at": utcnow(),
@@ -300,7 +303,11 @@ class Run:
     params: dict
 
     def __post_init__(self) -> None:
+        from .memory import MemoryReport
+
         self.summary: dict[str, Any] = {}
+        #: per-process peak memory of this run; stages add their workers' peaks to it
+        self.memory = MemoryReport(main_role=self.stage)
 
     def reject(self, **kwargs) -> None:
         self.store.reject(run_id=self.run_id, stage=kwargs.pop("stage", self.stage), **kwargs)

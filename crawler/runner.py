@@ -96,13 +96,21 @@ class CrawlSummary:
                 f"{t.get('unchanged', 0):,} unchanged; rejected {t.get('rejected', 0):,}, "
                 f"failed {t.get('failed', 0):,}; {t.get('attachments', 0):,} attachments; "
                 f"{skipped:,} already stored; {t.get('not_chinese', 0):,} not-Chinese warnings; "
-                f"{misses:,} selector misses")
+                f"{misses:,} selector misses" + _memory_suffix(self.data.get("peak_memory")))
 
     def details(self) -> list[str]:
         lines = [f"  miss  {label} ×{n}" for label, n in sorted(self.misses().items())]
         lines += [f"  reject  {reason} ×{n}"
                   for reason, n in (self.data.get("reject_reasons") or {}).items()]
         return lines
+
+
+def _memory_suffix(peak_memory: dict | None) -> str:
+    if not peak_memory:
+        return ""
+    from corpus.memory import MemoryReport
+
+    return "; " + MemoryReport.from_dict(peak_memory).line()
 
 
 def read_summary(db: str, run_id: str | None = None) -> CrawlSummary | None:

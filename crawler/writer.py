@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corpus.ingest import Ingestor, LoadReport, Prepared, make_doc_id, prepare_record
+from corpus.memory import MemoryReport, process_peak
 from corpus.store import Store, utcnow
 
 from .attachments import attachment_root, store_file
@@ -36,6 +37,11 @@ STAGE = "crawl"
 
 def _prepare_batch(records: list) -> list[Prepared]:
     return [prepare_record(r) for r in records]
+
+
+def _prepare_batch_remote(records: list) -> tuple[list[Prepared], dict]:
+    """In a tag worker: the prepared records and this worker's peak memory."""
+    return _prepare_batch(records), process_peak("tag worker")
 
 
 def _ready() -> bool:
@@ -103,12 +109,16 @@ class StoreWriter:
         self._ingestor: Ingestor | None = None
         self._root = attachment_root(db_path)
         self.users = 0
+        #: peak memory (VmHWM) of this process, the tag workers and, when the writer runs in its
+        #: own process, the crawl process (sent with the close message)
+        self.memory = MemoryReport(main_role="crawl writer")
 
     # ------------------------------------------------------------------ life cycle
     def open(self) -> "StoreWriter":
         if self.store is not None:
             return self
         self.store = Store.open(self.db_path)
+        self.memory = MemoryReport(main_role="crawl writer")
         ensure_crawl_tables(self.store.db)
         self.run = self._stack.enter_context(
             self.store.run(self.run_stage, self.params,
@@ -165,9 +175,25 @@ class StoreWriter:
         """Tag the batch's records (in the worker pool when there is one)."""
         records = [r.record for r in batch.records]
         if self._pool is not None and records and all(f.done() for f in self._pool_ready):
-            return self._pool.submit(_prepare_batch, records)
+            return self._unpack(self._pool.submit(_prepare_batch_remote, records))
         future: cf.Future = cf.Future()
         future.set_result(_prepare_batch(records))
+        return future
+
+    def _unpack(self, remote: cf.Future) -> cf.Future:
+        """A future of the prepared records alone; the worker's peak goes to the memory report."""
+        future: cf.Future = cf.Future()
+
+        def done(f: cf.Future) -> None:
+            try:
+                prepared, peak = f.result()
+            except BaseException as exc:  # handed to whoever waits on the future
+                future.set_exception(exc)
+                return
+            self.memory.add(peak)
+            future.set_result(prepared)
+
+        remote.add_done_callback(done)
         return future
 
     def flush(self) -> None:
@@ -275,7 +301,8 @@ class StoreWriter:
                 "totals": self.totals().__dict__,
                 "sites": {site: c.__dict__ for site, c in sorted(self.counts.items())},
                 "crawl": self.crawl_stats,
-                "reject_reasons": dict(self.reasons.most_common(20))}
+                "reject_reasons": dict(self.reasons.most_common(20)),
+                "peak_memory": self.memory.as_dict()}
 
 
 _URL = re.compile(r"\s*(?:on |fetching the document page )?https?://\S+")

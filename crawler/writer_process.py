@@ -61,6 +61,8 @@ def _writer_main(db_path: str, options: dict, inbox, outbox, parent_pid: int) ->
                 outbox.put(("ack", len(message[1]), _counts(writer)))
             elif kind == "close":
                 writer.crawl_stats.update(message[1])
+                if len(message) > 2:
+                    writer.memory.add(message[2])   # the crawl process's peak
                 writer.flush()
                 summary = writer.summary()
                 run_id = writer.run.run_id
@@ -143,7 +145,9 @@ class WriterProcess:
     def close(self, timeout: float = 600.0) -> dict | None:
         """Store what is left, record the run's summary, wait for the process."""
         self.check()
-        self.inbox.put(("close", self.crawl_stats))
+        from corpus.memory import process_peak
+
+        self.inbox.put(("close", self.crawl_stats, process_peak("crawl")))
         deadline = time.monotonic() + timeout
         while self.summary is None:
             try:

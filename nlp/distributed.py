@@ -85,22 +85,8 @@ def folder_hash(path: str | os.PathLike) -> str:
     return input_hash(path)
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB: ``VmHWM`` of /proc/self/status on Linux (the
-    high-water mark of this process's own address space; ``ru_maxrss`` would also carry the RSS
-    of whatever process forked and exec'd it), else ``ru_maxrss``."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-    import sys
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+# Kept importable from here: the benchmark drivers and older scripts read it from this module.
+from corpus.memory import MemoryReport, peak_rss_mb, process_peak  # noqa: E402
 
 
 def document_seed(random_state: int, doc_id: str) -> int:
@@ -486,7 +472,7 @@ def run_shard(stage: Stage, task: ShardTask) -> dict:
              "worker": f"{socket.gethostname()}:{os.getpid()}", "summary": summary}
     if task.output_path is None:
         entry["value"] = result
-        entry["peak_rss_mb"] = peak_rss_mb()
+        entry["peak"] = process_peak("shard worker")
         return entry
     meta = {"kind": stage.output_kind, "stage": stage.name, "index": task.index,
             "fingerprint": stage.fingerprint(), "run_id": task.run_id,
@@ -494,7 +480,7 @@ def run_shard(stage: Stage, task: ShardTask) -> dict:
             "first_doc_id": entry["first_doc_id"], "last_doc_id": entry["last_doc_id"]}
     entry.update(file=Path(task.output_path).name, rows=result.num_rows,
                  sha256=sh.write_table(task.output_path, result, meta))
-    entry["peak_rss_mb"] = peak_rss_mb()
+    entry["peak"] = process_peak("shard worker")
     return entry
 
 
@@ -616,9 +602,8 @@ class StageReport:
     fingerprint: str = ""
     summary: dict = field(default_factory=dict)
     workers: list = field(default_factory=list)  # host:pid of the processes that ran tasks
-    #: largest peak RSS (MB) of a process that ran tasks, and of this (coordinating) process
-    worker_peak_rss_mb: float = 0.0
-    client_peak_rss_mb: float = 0.0
+    #: peak memory (VmHWM) of this (coordinating) process and of every process that ran tasks
+    memory: MemoryReport = field(default_factory=lambda: MemoryReport(main_role="client"))
     output: "sh.ShardSet | None" = None
     values: list = field(default_factory=list)
 
@@ -626,9 +611,20 @@ class StageReport:
     def docs_per_s(self) -> float:
         return self.n_documents / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def worker_peak_rss_mb(self) -> float:
+        """Largest peak (MB) of a process that ran tasks (0 when every task ran here)."""
+        return self.memory.max_worker_mb or 0.0
+
+    @property
+    def client_peak_rss_mb(self) -> float:
+        return self.memory.main_peak_mb or 0.0
+
     def as_dict(self) -> dict:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("output", "values")}
-        out["docs_per_s"] = self.docs_per_s
+        out = {k: v for k, v in self.__dict__.items() if k not in ("output", "values", "memory")}
+        out.update(docs_per_s=self.docs_per_s, worker_peak_rss_mb=self.worker_peak_rss_mb,
+                   client_peak_rss_mb=self.client_peak_rss_mb,
+                   peak_memory=self.memory.as_dict())
         return out
 
     def line(self) -> str:
@@ -636,7 +632,8 @@ class StageReport:
                 else f"{self.n_run} run")
         return (f"{self.stage}: {self.n_documents:,} documents in {self.n_shards} shards "
                 f"({done}) in {self.seconds:.1f} s, {self.docs_per_s:,.0f} docs/s "
-                f"[{self.executor}]" + (f", run {self.run_id}" if self.run_id else ""))
+                f"[{self.executor}]" + (f", run {self.run_id}" if self.run_id else "")
+                + f"; {self.memory.line()}")
 
 
 def _stage_run_id(stage: Stage, out_folder: Path, run_id: str | None) -> str | None:
@@ -731,7 +728,7 @@ def run_parallel_stage(stage: Stage, root: str | os.PathLike, *, scheduler: str 
     executor = executor or make_executor(scheduler, n_workers)
     summary: dict = {}
     workers: set[str] = set()
-    worker_peak = 0.0
+    memory = MemoryReport(main_role="client")
     done_docs = sum(e["documents"] for e in entries)
     try:
         for entry in executor.run(run_shard, stage, tasks):
@@ -740,7 +737,7 @@ def run_parallel_stage(stage: Stage, root: str | os.PathLike, *, scheduler: str 
             stage.merge_summary(summary, entry.pop("summary", {}))
             summary["task_seconds"] = summary.get("task_seconds", 0.0) + entry["seconds"]
             workers.add(entry["worker"])
-            worker_peak = max(worker_peak, entry.get("peak_rss_mb", 0.0))
+            memory.add(entry.pop("peak", None))
             entries.append(entry)
             done_docs += entry["documents"]
             if progress is not None:
@@ -757,8 +754,7 @@ def run_parallel_stage(stage: Stage, root: str | os.PathLike, *, scheduler: str 
                          n_shards=len(source), n_documents=sum(e["documents"] for e in entries),
                          n_run=len(tasks), n_reused=len(source) - len(tasks), seconds=seconds,
                          run_id=run_id, fingerprint=stage.fingerprint(), summary=summary,
-                         workers=sorted(workers), worker_peak_rss_mb=worker_peak,
-                         client_peak_rss_mb=peak_rss_mb())
+                         workers=sorted(workers), memory=memory.finish())
     if out_folder is None:
         report.values = [e.pop("value") for e in entries if "value" in e]
         return report

@@ -646,6 +646,13 @@ def _segment_batch(batch: list[tuple[str, str]], config_hash: str,
     return rows, n_bytes, removed
 
 
+def _segment_batch_remote(batch: list[tuple[str, str]], config_hash: str):
+    """In a pool worker: :func:`_segment_batch` plus this worker's peak memory."""
+    from corpus.memory import process_peak
+
+    return (*_segment_batch(batch, config_hash), process_peak("segment worker"))
+
+
 def available_cores() -> int:
     """Cores this process may run on (the affinity mask in containers), else ``os.cpu_count()``."""
     try:
@@ -793,15 +800,17 @@ def segment_corpus(store, segmenter: Segmenter | None = None, normalizer: Normal
                 # kept at most 2 per worker in flight, so memory stays bounded.
                 pending: deque = deque()
                 for batch in batches:
-                    pending.append(pool.apply_async(_segment_batch, (batch, config_hash)))
+                    pending.append(pool.apply_async(_segment_batch_remote, (batch, config_hash)))
                     while len(pending) >= 2 * n_jobs:
-                        rows, nb, rm = pending.popleft().get()
+                        rows, nb, rm, peak = pending.popleft().get()
+                        run.memory.add(peak)
                         write(rows)
                         done, n_bytes = done + len(rows), n_bytes + nb
                         removed.update(rm)
                         report()
                 while pending:
-                    rows, nb, rm = pending.popleft().get()
+                    rows, nb, rm, peak = pending.popleft().get()
+                    run.memory.add(peak)
                     write(rows)
                     done, n_bytes = done + len(rows), n_bytes + nb
                     removed.update(rm)
@@ -812,14 +821,15 @@ def segment_corpus(store, segmenter: Segmenter | None = None, normalizer: Normal
                    "scan_seconds": round(scan_seconds, 3),
                    "docs_per_s": round(done / seconds, 1) if seconds > 0 and done else 0.0,
                    "mb_per_s": round(n_bytes / 1e6 / seconds, 3) if seconds > 0 and done else 0.0,
-                   "n_jobs": n_jobs if use_pool else 1, "removed": dict(sorted(removed.items()))}
+                   "n_jobs": n_jobs if use_pool else 1, "removed": dict(sorted(removed.items())),
+                   "peak_memory": run.memory.finish().as_dict()}
         summary["line"] = (
             f"segment {config_hash}: {done:,} of {counts['n_documents']:,} documents segmented "
             f"({counts['n_missing']:,} new, {counts['n_changed']:,} changed text, "
             f"{counts['n_cached']:,} cached) in {_fmt_seconds(seconds)} "
             f"(+{scan_seconds:.1f} s checking text hashes), "
             f"{summary['docs_per_s']:,.0f} docs/s, {summary['mb_per_s']:.2f} MB/s, "
-            f"{summary['n_jobs']} process(es)")
+            f"{summary['n_jobs']} process(es); {run.memory.line()}")
         run.summary.update(summary)
     log.info(summary["line"])
     return summary

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from corpus.errors import UserError
+from corpus.memory import MemoryReport
 from corpus.store import Store
 
 WTO_YEAR = 2001
@@ -88,12 +89,15 @@ class TopicsResult:
     correlations: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     out_dir: str = ""
+    #: peak memory (VmHWM) of this process and of the segmentation workers, whole stage
+    memory: MemoryReport = field(default_factory=lambda: MemoryReport(main_role="topics"))
 
     def line(self) -> str:
         corr = ", ".join(f"{k} r={v:.2f}" for k, v in self.correlations.items())
         return (f"topics: {len(self.run_ids)} run(s) on {self.n_documents:,} documents, vocabulary "
                 f"{self.vocabulary:,}, {self.segmented:,} newly segmented, {self.seconds:.1f}s; "
-                f"topic vs dictionary measure: {corr or 'n/a'}; runs {', '.join(self.run_ids)}")
+                f"topic vs dictionary measure: {corr or 'n/a'}; runs {', '.join(self.run_ids)}; "
+                f"{self.memory.line()}")
 
 
 def _covariates(store: Store, doc_ids: list[str]) -> pd.DataFrame:
@@ -131,6 +135,7 @@ def run_topics(store: Store, config: TopicsConfig | None = None, *,
     config = config or TopicsConfig()
     say = progress or (lambda msg: None)
     start = time.monotonic()
+    memory = MemoryReport(main_role="topics")
     if store.count("documents") == 0:
         raise UserError("the database has no documents: load or crawl some first (zhengce load …)")
     scheme = load_scheme(config.scheme)
@@ -139,6 +144,8 @@ def run_topics(store: Store, config: TopicsConfig | None = None, *,
     normalizer = Normalizer()
     seg = segment_corpus(store, segmenter, normalizer, n_jobs=config.n_jobs)
     say(seg.get("line", f"segmented {seg}"))
+    if seg.get("peak_memory"):
+        memory.merge(MemoryReport.from_dict(seg["peak_memory"]))
     config_hash = seg.get("config_hash")
     corpus = TokenCorpus(store, config_hash, min_tokens=1)
     keep = scheme.terms() if config.keep_seeds else None
@@ -190,9 +197,10 @@ def run_topics(store: Store, config: TopicsConfig | None = None, *,
     scores = dictionary_scores(corpus, scheme)
     correlations = _measure_correlations(store, scores.run_id, shares_for_corr, doc_ids)
     result = TopicsResult(run_ids=run_ids, n_documents=len(doc_ids), vocabulary=len(dictionary),
-                          segmented=int(seg.get("segmented", 0)), dictionary_run_id=scores.run_id,
-                          correlations=correlations, seconds=time.monotonic() - start,
-                          out_dir=str(out))
+                          segmented=int(seg.get("n_segmented", 0)),
+                          dictionary_run_id=scores.run_id, correlations=correlations,
+                          seconds=time.monotonic() - start, out_dir=str(out),
+                          memory=memory.finish())
     for run_id in run_ids:
         row = store.db.execute("select summary from runs where run_id = ?", [run_id]).fetchone()
         summary = json.loads(row[0] or "{}")

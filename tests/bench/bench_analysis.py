@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import measure, print_table, record  # noqa: E402
+from common import measure, memory_columns, print_table, record  # noqa: E402
 
 CATS = ("directive", "developmental", "regulatory")
 
@@ -159,11 +159,12 @@ def main(argv: list[str] | None = None) -> int:
             res = measure(code.format(db=str(db), out=str(Path(tmp) / "report")))
             r = res["result"]
             rows.append({"step": name, "n_docs": args.n, "wall_s": res["wall_s"],
-                         "peak_rss_mb": res["peak_rss_mb"],
+                         **memory_columns(res),
                          "central_reg_diff": r.get("diff"),
                          "ci": "" if "ci" not in r else f"[{r['ci'][0]:+.3f}, {r['ci'][1]:+.3f}]",
                          "extra": {k: v for k, v in r.items() if k not in ("diff", "ci")}})
-    print_table("Analysis stage", rows, ["step", "n_docs", "wall_s", "peak_rss_mb", "central_reg_diff", "ci"])
+    print_table("Analysis stage", rows, ["step", "n_docs", "wall_s", "main_mb", "workers_mb", "all_processes_mb",
+                                         "central_reg_diff", "ci"])
     out = record("analysis", [{**row, **truth, "runs": args.runs, "build_s": build_s} for row in rows])
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, default=str), encoding="utf-8")

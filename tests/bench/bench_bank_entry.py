@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import platform
-import resource
 import sys
 import time
 from pathlib import Path
@@ -25,9 +24,11 @@ from companions.bank_entry.loader import prepare_panel  # noqa: E402
 
 
 def peak_rss_mb() -> float:
-    # ru_maxrss is KiB on Linux, bytes on macOS.
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+    """This process's own peak (VmHWM; corpus.memory): ru_maxrss would include the RSS of the
+    process that started this one."""
+    from corpus.memory import peak_rss_mb as vmhwm
+
+    return vmhwm()
 
 
 def run(n_countries: int, random_state: int = 1) -> dict:

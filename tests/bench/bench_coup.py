@@ -25,15 +25,11 @@ if str(REPO) not in sys.path:
 
 
 def peak_rss_mb() -> float:
-    try:
-        import resource
+    """This process's own peak (VmHWM; corpus.memory): ru_maxrss would include the RSS of the
+    process that started this one."""
+    from corpus.memory import peak_rss_mb as vmhwm
 
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-    except ImportError:  # Windows
-        import psutil
-
-        return psutil.Process().memory_info().peak_wset / (1024 * 1024)
+    return vmhwm()
 
 
 def main(argv: list[str]) -> int:

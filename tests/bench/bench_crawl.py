@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, REPO, measure, print_table, record  # noqa: E402
+from common import OUT, REPO, measure, memory_columns, print_table, record  # noqa: E402
 
 STEP = """
 import os, resource, time
@@ -88,7 +88,7 @@ def main() -> None:
                          # time per document bounds the rate; all CPU over 2 cores too
                          "cpu_bound_docs_per_s": r["stored"] / max(
                              busiest, (r["crawl_cpu_s"] + r["writer_cpu_s"] + server_cpu) / 2),
-                         "peak_rss_mb": out["peak_rss_mb"], "cores": len(cores)})
+                         **memory_columns(out), "cores": len(cores)})
             print(r["line"])
     finally:
         site.terminate()
@@ -97,7 +97,7 @@ def main() -> None:
                 "target >= 150 documents/s)", rows,
                 ["writer", "tag_workers", "documents", "pages", "run_s", "docs_per_s", "pages_per_s",
                  "docs_per_s_incl_startup", "crawl_cpu_s", "writer_cpu_s", "site_cpu_s",
-                 "cpu_bound_docs_per_s", "peak_rss_mb"])
+                 "cpu_bound_docs_per_s", "main_mb", "workers_mb", "all_processes_mb"])
     print(f"results: {record('crawl', rows)}")
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -25,9 +24,11 @@ if str(REPO) not in sys.path:
 
 
 def peak_rss_mb() -> float:
-    # ru_maxrss is KiB on Linux, bytes on macOS.
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+    """This process's own peak (VmHWM; corpus.memory): ru_maxrss would include the RSS of the
+    process that started this one."""
+    from corpus.memory import peak_rss_mb as vmhwm
+
+    return vmhwm()
 
 
 def one_case(kind: str, n_firms: int, n_periods: int, n_boot: int) -> dict:

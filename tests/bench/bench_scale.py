@@ -16,9 +16,9 @@ document shards of ``--rows``. For each size, each step in a fresh process (test
    size's bag of words, 2 passes, 100 E-step iterations), rewritten from scratch.
 
 Reported per step: wall seconds, summed per-shard processing seconds (``work_s``), documents/s,
-peak RSS (VmHWM) of the largest worker process (each holds one shard at a time) and of the
-coordinating process, and their sum over all processes (client + workers × largest worker: an
-upper bound on the memory the step needs). Then, per stage, the exponent b of wall time ~ N^b
+peak RSS (each process's own VmHWM, corpus.memory) of the largest worker process (each holds one
+shard at a time) and of the coordinating process, and the sum of every process's peak (an upper
+bound on the memory the step needs). Then, per stage, the exponent b of wall time ~ N^b
 fitted by least squares on log-log (1 = linear; ``work_exponent`` fits the summed per-shard
 processing seconds instead, without process start-up, which dominates small sizes), the ratio of the all-process memory at the
 largest to the smallest size (flat = at most 1.25), and times at 1M and 3M documents extrapolated from the fit
@@ -84,7 +84,7 @@ model = LdaTopicModel(n_topics={k}, passes=2, iterations=100, chunksize=2000, ra
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     train_from_shards(root, model, out={model!r})
-from nlp.distributed import peak_rss_mb
+from corpus.memory import peak_rss_mb
 result.update(vocabulary=len(model.vocabulary_), fit_s=model.fit_seconds_, peak=peak_rss_mb())
 """
 
@@ -111,8 +111,7 @@ writer.close()
 
 def document_shards(source: Path, n: int, rows: int, folder: Path) -> tuple[Path, float, int]:
     """The first ``n`` documents of ``source`` as document shards in ``folder`` (cached; built in
-    a child process, so this driver stays small: a child's ``ru_maxrss`` starts from the RSS of
-    the process that started it)."""
+    a child process, so this driver stays small)."""
     manifest = folder / "documents" / "manifest.json"
     build_s = 0.0
     if manifest.exists():
@@ -164,12 +163,19 @@ def main(argv: list[str] | None = None) -> int:
 
     def step_row(stage: str, n: int, res: dict, n_chars: int, **extra) -> dict:
         r = res["result"]
-        worker, client = r["worker_peak_rss_mb"], r["client_peak_rss_mb"]
+        # Each process's own VmHWM: the workers report theirs with every task (the stage's
+        # memory report); the monitor in measure() samples them too, and the larger wins.
+        peaks = {p["pid"]: p["peak_mb"] or 0.0 for p in res["workers"]}
+        for p in r["peak_memory"]["processes"][1:]:
+            peaks[p["pid"]] = max(peaks.get(p["pid"], 0.0), p["peak_mb"] or 0.0)
+        client = res["main_rss_mb"]
+        worker = max(peaks.values(), default=0.0)
         return {"stage": stage, "documents": n, "shards": r["n_shards"], "wall_s": res["wall_s"],
                 "work_s": r["summary"]["task_seconds"], "docs_per_s": n / res["wall_s"],
                 "peak_rss_mb": max(worker, client), "worker_rss_mb": worker,
-                "client_rss_mb": client, "all_processes_mb": client + args.workers * worker,
-                "workers": args.workers, "chars_m": n_chars / 1e6, **extra}
+                "client_rss_mb": client, "all_processes_mb": client + sum(peaks.values()),
+                "worker_peaks_mb": sorted(round(v) for v in peaks.values()),
+                "workers": len(peaks), "chars_m": n_chars / 1e6, **extra}
 
     for n in sizes:
         root, build_s, n_chars = document_shards(source, n, args.rows, base / f"n{n}")
@@ -191,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(f"scale: segmentation and inference (K = {args.k}) over shards of {args.rows:,}, "
                 f"{args.workers} worker processes", rows,
                 ["stage", "documents", "shards", "wall_s", "work_s", "docs_per_s", "mb_per_s",
-                 "worker_rss_mb", "client_rss_mb", "all_processes_mb"])
+                 "worker_peaks_mb", "client_rss_mb", "all_processes_mb"])
     growth = []
     for stage in ("segment", "bow", "infer"):
         done = [r for r in rows if r["stage"] == stage]

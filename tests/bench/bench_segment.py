@@ -20,7 +20,6 @@ import difflib
 import gzip
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -33,8 +32,10 @@ sys.path.insert(0, str(REPO))
 DEFAULT_CORPUS = Path(os.environ.get("ZHENGCE_SHARED", REPO.parent / "shared")) / "corpora" / "lawrefbook.jsonl.gz"
 
 
-def _peak_rss_mb(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
+def _peak_rss_mb() -> float:
+    from corpus.memory import peak_rss_mb
+
+    return peak_rss_mb()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,11 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         results["segment_corpus_second_call"] = {"n_segmented": second["n_segmented"],
                                                  "seconds": second["seconds"]}
         store.close()
+    memory = first["peak_memory"]   # each process's own VmHWM, reported by the stage
     results["peak_rss_mb_segment_corpus"] = {
-        "parent": round(_peak_rss_mb(resource.RUSAGE_SELF), 1),
-        "largest_worker": round(_peak_rss_mb(resource.RUSAGE_CHILDREN), 1)}
-    print(f"segment_corpus peak RSS: parent {results['peak_rss_mb_segment_corpus']['parent']:.0f} MB, "
-          f"largest worker {results['peak_rss_mb_segment_corpus']['largest_worker']:.0f} MB")
+        "parent": memory["main_peak_mb"], "largest_worker": memory["max_worker_peak_mb"],
+        "workers": [p["peak_mb"] for p in memory["processes"][1:]],
+        "all_processes": memory["sum_of_peaks_mb"]}
+    print(f"segment_corpus peak RSS (VmHWM): parent {memory['main_peak_mb']:.0f} MB, "
+          f"workers {[round(p['peak_mb']) for p in memory['processes'][1:]]} MB, "
+          f"all processes {memory['sum_of_peaks_mb']:.0f} MB")
 
     # 2. Backends side by side, single process, whole corpus in memory.
     texts = [r["text"] for r in read_records()]
@@ -124,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     for (left, right), n in diffs.most_common(15):
         print(f"  {n:>4}x jieba [{left}]  rjieba [{right}]")
     results["top_differences"] = [[l, r, n] for (l, r), n in diffs.most_common(15)]
-    results["peak_rss_mb_comparison"] = round(_peak_rss_mb(resource.RUSAGE_SELF), 1)
+    results["peak_rss_mb_comparison"] = round(_peak_rss_mb(), 1)
     print(f"peak RSS with both backends' tokens of the whole corpus in memory: "
           f"{results['peak_rss_mb_comparison']:.0f} MB; cores {os.cpu_count()}")
     if args.json:

@@ -198,3 +198,33 @@ def test_bulk_load_builds_fts_once_and_a_crash_is_repaired(tmp_path):
     assert store.db.execute("select count(*) from sqlite_master where type = 'trigger'").fetchone()[0] == 3
     assert store.db.execute("select count(*) from search_index_fts where search_index_fts match '孤立'").fetchone()[0] == 1
     store.close()
+
+
+def test_parallel_load_reports_each_processs_peak_memory(tmp_path):
+    import os
+
+    from corpus.ingest import Ingestor, SourceRecord
+
+    records = (SourceRecord(source="bulk", source_id=str(i), payload=b"{}",
+                            fields={"title": f"文件{i}", "text": f"第{i}号文件要求加强出口退税管理。"})
+               for i in range(40))
+    store = Store.open(tmp_path / "mem.db")
+    with store.run("load", {"test": True}) as run:
+        report = Ingestor(store, run=run, total=40, parallel_threshold=10, n_jobs=2,
+                          batch_size=5).ingest(records, "bulk")
+    assert report.stored == 40
+    memory = report.as_dict()["peak_memory"]
+    main, *workers = memory["processes"]
+    assert (main["role"], main["pid"]) == ("load", os.getpid())
+    assert len(workers) == 2 == memory["n_workers"]   # 8 batches over 2 workers
+    assert {w["role"] for w in workers} == {"load worker"}
+    assert len({w["pid"] for w in workers} | {os.getpid()}) == 3
+    assert report.line().endswith("; " + report.memory.line())
+    figure = float(report.line().rsplit("all processes <= ", 1)[1].split()[0].replace(",", ""))
+    assert figure == pytest.approx(memory["sum_of_peaks_mb"], abs=1.0)
+    # the run keeps the workers' peaks too (Run.memory merged from the load report)
+    summary = json.loads(store.db.execute("select summary from runs where run_id = ?",
+                                          [run.run_id]).fetchone()[0])
+    assert [p["pid"] for p in summary["peak_memory"]["processes"][1:]] == \
+        sorted(w["pid"] for w in workers)
+    store.close()

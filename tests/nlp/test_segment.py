@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 
 import pytest
 
@@ -232,6 +233,19 @@ def test_segment_corpus_with_worker_pool_matches_single_process(store):
     seg, norm = Segmenter(), Normalizer()
     single = {k: " ".join(seg.tokens(norm.normalize(v))) for k, v in DOCS.items()}
     assert pooled == single
+    # each worker reported its own peak memory; the run's summary keeps them
+    memory = summary["peak_memory"]
+    workers = memory["processes"][1:]
+    assert memory["measure"] == "VmHWM" and memory["processes"][0]["pid"] == os.getpid()
+    assert 1 <= len(workers) <= 2 and all(w["role"] == "segment worker" for w in workers)
+    assert all(w["pid"] != os.getpid() and w["peak_mb"] > 0 for w in workers)
+    assert memory["sum_of_peaks_mb"] == pytest.approx(
+        memory["main_peak_mb"] + sum(w["peak_mb"] for w in workers), abs=0.2)
+    figure = float(summary["line"].rsplit("all processes <= ", 1)[1].split()[0].replace(",", ""))
+    assert figure == pytest.approx(memory["sum_of_peaks_mb"], abs=1.0)
+    stored = json.loads(store.db.execute("select summary from runs where run_id = ?",
+                                         [summary["run_id"]]).fetchone()[0])
+    assert stored["peak_memory"]["processes"][1:] == workers
 
 
 def test_segment_corpus_where_filter(store):

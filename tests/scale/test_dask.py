@@ -22,7 +22,7 @@ from corpus.store import Store
 from nlp import distributed as dist
 from nlp.models import LdaTopicModel
 
-from conftest import N_DOCS, fill_store
+from scale_corpus import N_DOCS, fill_store
 
 try:
     import dask  # noqa: F401

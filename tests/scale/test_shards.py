@@ -21,7 +21,7 @@ from nlp.models import LdaTopicModel
 from nlp.scheme import dictionary_scores, load_dictionary_scores, load_scheme
 from nlp.segment import segment_corpus
 
-from conftest import N_DOCS, doc_text, fill_store
+from scale_corpus import N_DOCS, doc_text, fill_store
 
 K = 4
 D033_TOKENS = "国务院 决定 淘汰落后产能 关停 钢厂 建立健全 质量标准 体系 实行 许可 管理"
