@@ -55,8 +55,12 @@ demo: install
 crawl: install
 	$(BIN)/zhengce crawl --sites $(SITES) --db $(DB)
 
-# Default: the demo corpus (DB=... for another database).
+# Default: the demo corpus; `make topics DB=data/zhengce.db` (or TOPICS_DB=...) for another database.
+ifeq ($(origin DB),command line)
+TOPICS_DB ?= $(DB)
+else
 TOPICS_DB ?= $(DEMO_DB)
+endif
 topics: install
 	$(BIN)/zhengce topics run --db $(TOPICS_DB) --model dmr --out out/topics
 	$(BIN)/zhengce report --db $(TOPICS_DB) --out out/report

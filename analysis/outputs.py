@@ -133,6 +133,15 @@ def find_cjk_font() -> str | None:
     for f in font_manager.fontManager.ttflist:  # any font whose name says it is CJK
         if any(tag in f.name for tag in ("CJK", "Hei", "Song", "Ming", "Han Sans", "WenQuanYi")):
             return f.fname
+    # matplotlib's font cache is written once: a font installed after it (apt-get install
+    # fonts-noto-cjk after a first plot) is on disk but not in ttflist. Look on disk, prefer sans.
+    on_disk = sorted(p for p in font_manager.findSystemFonts()
+                     if any(tag in Path(p).name.lower()
+                            for tag in ("cjk", "wqy", "sourcehan", "wenquanyi")))
+    if on_disk:
+        sans = [p for p in on_disk if "sans" in Path(p).name.lower()]
+        regular = [p for p in (sans or on_disk) if "regular" in Path(p).name.lower()]
+        return (regular or sans or on_disk)[0]
     return None
 
 

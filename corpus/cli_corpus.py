@@ -211,8 +211,15 @@ def runs(db_path, stage, limit):
         rows = store.db.execute(
             f"select run_id, status, started_at, summary from runs {where} order by started_at desc limit ?",
             ([stage] if stage else []) + [limit]).fetchall()
+    from .memory import MemoryReport
+
     for run_id, status, started, summary in rows:
-        click.echo(f"{run_id}  {status:<7} {started}  {summary or ''}")
+        data = json.loads(summary) if summary else {}
+        memory = data.pop("peak_memory", None) if isinstance(data, dict) else None
+        click.echo(f"{run_id}  {status:<7} {started}  "
+                   f"{json.dumps(data, ensure_ascii=False, default=str) if data else ''}")
+        if memory:
+            click.echo(f"  {MemoryReport.from_dict(memory).line()}")
 
 
 @click.command()

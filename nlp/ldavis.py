@@ -26,7 +26,7 @@ import numpy as np
 
 from corpus.errors import UserError
 
-from .models import scan_corpus
+from .models import CorpusStats, scan_corpus
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,8 @@ def prepare_ldavis(model, corpus, dictionary=None, *, doc_topic=None, R: int = 3
     """pyLDAvis ``PreparedData`` for a fitted model with the model's topic order.
 
     ``corpus`` gives document lengths and term frequencies; ``doc_topic`` defaults to
-    ``model.doc_topic_`` (which must then belong to this corpus). The vocabulary is cut to the
+    ``model.doc_topic_`` (which must then belong to this corpus). ``corpus=None`` takes both from
+    the model's own fit (``word_counts_``, ``doc_lengths_``) without reading the corpus again. The vocabulary is cut to the
     ``max_terms`` most frequent words and β_k renormalised over them (display only).
     """
     import pyLDAvis
@@ -104,7 +105,16 @@ def prepare_ldavis(model, corpus, dictionary=None, *, doc_topic=None, R: int = 3
     if len(vocab) != n_terms:
         raise UserError(f"dictionary has {len(vocab)} words but the model has {n_terms}: pass "
                         "the dictionary the model was fitted with")
-    stats = scan_corpus(corpus, n_terms, what="ldavis corpus")
+    if corpus is None:
+        if doc_topic is not None or not hasattr(model, "doc_lengths_"):
+            raise UserError("pass the corpus: without it only the model's own fit corpus (its "
+                            "word_counts_, doc_lengths_ and doc_topic_) can be shown")
+        stats = CorpusStats(n_docs=len(model.doc_lengths_), n_words=int(model.word_counts_.sum()),
+                            n_empty_docs=int((model.doc_lengths_ == 0).sum()),
+                            word_counts=np.asarray(model.word_counts_, dtype=np.float64),
+                            doc_lengths=model.doc_lengths_)
+    else:
+        stats = scan_corpus(corpus, n_terms, what="ldavis corpus")
     theta = np.asarray(model.doc_topic_ if doc_topic is None else doc_topic, dtype=np.float64)
     if theta.shape != (stats.n_docs, n_topics):
         raise UserError(f"doc_topic has shape {theta.shape} but the corpus has {stats.n_docs} "

@@ -47,6 +47,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import sys
 import time
 import warnings
@@ -57,7 +58,7 @@ from importlib import metadata as _metadata
 from inspect import signature
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -125,10 +126,13 @@ def check_restartable(corpus, what: str = "corpus") -> int:
                         "their size) or pass a list") from None
 
 
-def scan_corpus(corpus, n_terms: int, what: str = "corpus") -> CorpusStats:
+def scan_corpus(corpus, n_terms: int, what: str = "corpus", *,
+                on_doc: Callable[[int, list, float], None] | None = None) -> CorpusStats:
     """Validate every document of a BoW corpus in one pass and collect counts.
 
-    Raises :class:`UserError` naming the first bad document (0-based position in the corpus).
+    ``on_doc(d, doc, n_tokens)`` is called with each validated document, so a caller that needs
+    the documents too reads the corpus once. Raises :class:`UserError` naming the first bad
+    document (0-based position in the corpus).
     """
     declared = check_restartable(corpus, what)
     word_counts = np.zeros(n_terms, dtype=np.float64)
@@ -159,6 +163,8 @@ def scan_corpus(corpus, n_terms: int, what: str = "corpus") -> CorpusStats:
         if total == 0:
             n_empty += 1
         lengths.append(total)
+        if on_doc is not None:
+            on_doc(d, doc, total)
     n_docs = len(lengths)
     if n_docs != declared:
         raise UserError(f"{what} reports len() = {declared} but yielded {n_docs} documents: "
@@ -409,6 +415,8 @@ class BaseTopicModel:
     def _finish_fit(self, stats: CorpusStats, dictionary, started: float) -> None:
         self.vocabulary_ = [str(dictionary[i]) for i in range(len(dictionary))]
         self.word_counts_ = stats.word_counts
+        #: tokens per training document (pyLDAvis' doc_lengths without another corpus pass)
+        self.doc_lengths_ = np.asarray(stats.doc_lengths, dtype=np.float64)
         self.n_docs_ = stats.n_docs
         self.n_words_ = stats.n_words
         self.n_empty_docs_ = stats.n_empty_docs
@@ -975,6 +983,20 @@ class SeededDmrModel(BaseTopicModel):
     numeric_range_ : list of (min, max) of each numeric covariate in the training data (GDMR).
     per_word_bound_ : tomotopy ``ll_per_word`` of the final Gibbs state (``bound_kind_`` says so).
     n_iter_ : Gibbs iterations run.
+    ll_trace_ : [(sweep, ll_per_word)] read every ``check_every`` sweeps (with ``tol``), else the
+        final state only; ``converged_`` True when ``tol`` stopped sampling early, False when it
+        ran all ``iterations``, None without ``tol``.
+    n_train_docs_, n_inferred_docs_ : documents the sampler trained on, and documents whose θ_d
+        was inferred afterwards (``max_train_docs``).
+
+    Large corpora: ``max_train_docs`` trains on a random sample of that many documents,
+    stratified by covariate cell (``random_state``), and infers θ_d of the others with the fitted
+    model (tomotopy ``infer``, ``infer_iterations`` sweeps on ``infer_workers`` threads: each
+    document is inferred with its own generator, so the result is the same on any number of
+    threads — tested). λ and β are then estimated from the sample; θ of every document is on the
+    same scale. ``tol`` stops sampling once the per-word log-likelihood changes by less than
+    ``tol`` (relative) over ``check_every`` sweeps — the Gibbs analogue of STM's ``emtol``; the
+    trace is kept in ``ll_trace_`` and the manifest.
     """
 
     def __init__(self, seed_words: Mapping[str, Sequence[str]] | None = None,
@@ -986,7 +1008,8 @@ class SeededDmrModel(BaseTopicModel):
                  degrees: int | Sequence[int] = 3, alpha: float = 0.1, sigma: float = 1.0,
                  sigma0: float = 3.0, alpha_epsilon: float = 1e-10, iterations: int = 1000,
                  burn_in: int = 0, optim_interval: int = 10, infer_iterations: int = 100,
-                 workers: int = 1, random_state: int = 0):
+                 workers: int = 1, max_train_docs: int | None = None, tol: float | None = None,
+                 check_every: int = 25, infer_workers: int | None = 1, random_state: int = 0):
         self.seed_words = seed_words
         self.n_free_topics = n_free_topics
         self.topics_per_category = topics_per_category
@@ -1006,16 +1029,32 @@ class SeededDmrModel(BaseTopicModel):
         self.optim_interval = optim_interval
         self.infer_iterations = infer_iterations
         self.workers = workers
+        self.max_train_docs = max_train_docs
+        self.tol = tol
+        self.check_every = check_every
+        self.infer_workers = infer_workers
         self.random_state = random_state
 
     # -- validation ----------------------------------------------------------------------------
     def _check_params(self) -> None:
-        for name in ("iterations", "infer_iterations", "optim_interval", "workers"):
+        for name in ("iterations", "infer_iterations", "optim_interval", "workers", "check_every"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise UserError(f"{name} must be a positive integer (got {value!r})")
         if not isinstance(self.burn_in, (int, np.integer)) or self.burn_in < 0:
             raise UserError(f"burn_in must be an integer >= 0 (got {self.burn_in!r})")
+        if self.max_train_docs is not None and (
+                not isinstance(self.max_train_docs, (int, np.integer)) or self.max_train_docs < 1):
+            raise UserError(f"max_train_docs must be None (all documents) or a positive integer "
+                            f"(got {self.max_train_docs!r})")
+        if self.tol is not None and not (isinstance(self.tol, (int, float, np.number))
+                                         and 0 < self.tol < 1):
+            raise UserError(f"tol must be None (run every iteration) or a number in (0, 1), e.g. "
+                            f"1e-3 (got {self.tol!r})")
+        if self.infer_workers is not None and (
+                not isinstance(self.infer_workers, (int, np.integer)) or self.infer_workers < 1):
+            raise UserError(f"infer_workers must be None (all cores) or a positive integer "
+                            f"(got {self.infer_workers!r})")
         if not isinstance(self.random_state, (int, np.integer)) or isinstance(self.random_state, bool) \
                 or self.random_state < 0:
             raise UserError(f"random_state must be a non-negative integer seed "
@@ -1163,8 +1202,8 @@ class SeededDmrModel(BaseTopicModel):
                 raise UserError(f"without seed_words, n_free_topics is K and must be >= 1 "
                                 f"(got {self.n_free_topics!r})")
             n_topics = int(self.n_free_topics)
-        stats = scan_corpus(corpus, n_terms)
-        cells, features, numerics = self._encode_covariates(covariates, stats.n_docs)
+        n_declared = check_restartable(corpus)
+        cells, features, numerics = self._encode_covariates(covariates, n_declared)
         vocabulary = [dictionary[i] for i in range(n_terms)]
 
         model = self._make_tomotopy(n_topics)
@@ -1177,24 +1216,37 @@ class SeededDmrModel(BaseTopicModel):
                 model.set_word_prior(vocabulary[word_id], self.eta_[:, word_id].tolist())
         else:
             self.eta_ = np.full((n_topics, n_terms), float(self.base_eta))
-        doc_index = np.full(stats.n_docs, -1, dtype=np.int64)  # position in model_.docs or -1
+        doc_index = np.full(n_declared, -1, dtype=np.int64)  # position in model_.docs or -1
+        # drawn by covariate cell before reading the corpus, so it is read once (a drawn empty
+        # document is simply not added)
+        in_training = self._training_sample(cells, np.ones(n_declared))
+        held_out: list[tuple[int, np.ndarray]] = []   # (d, word ids) inferred after training
         n_added = 0
-        for d, doc in enumerate(corpus):
-            words = self._words(doc, vocabulary)
-            if not words:
-                continue
-            kwargs = {"metadata": cells[d], "multi_metadata": features[d]}
-            if self.numeric_columns:
-                kwargs["numeric_metadata"] = numerics[d]
-            model.add_doc(words, **kwargs)
-            doc_index[d] = n_added
-            n_added += 1
+
+        def take(d: int, doc, n_tokens: float) -> None:
+            nonlocal n_added
+            if n_tokens == 0:
+                return
+            if in_training[d]:
+                model.add_doc(self._words(doc, vocabulary),
+                              **self._doc_kwargs(d, cells, features, numerics))
+                doc_index[d] = n_added
+                n_added += 1
+            else:
+                ids = np.fromiter((w for w, _ in doc), dtype=np.int32, count=len(doc))
+                counts = np.fromiter((c for _, c in doc), dtype=np.float64, count=len(doc))
+                if not np.array_equal(counts, np.round(counts)):
+                    raise UserError(f"document {d}: counts are not whole numbers: tomotopy samples "
+                                    "one topic per token, so pass raw term counts (not tf-idf)")
+                held_out.append((d, np.repeat(ids, counts.astype(np.int64))))
+
+        stats = scan_corpus(corpus, n_terms, on_doc=take)
         if self.burn_in:
             model.burn_in = int(self.burn_in)
         model.optim_interval = int(self.optim_interval)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model.train(int(self.iterations), workers=int(self.workers))
+            self._train(model)
         for w in caught:
             if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
                 # library housekeeping, not about this fit: pass it on unchanged
@@ -1213,9 +1265,13 @@ class SeededDmrModel(BaseTopicModel):
             trained_docs = list(model.docs)
             theta[trained] = np.array([trained_docs[int(doc_index[d])].get_topic_dist()
                                        for d in trained], dtype=np.float64)
+        inferred = self._infer_held_out(held_out, vocabulary, cells, features, numerics, theta)
         for d in np.flatnonzero(doc_index < 0):
-            theta[d] = self._prior_mean(cells[d], features[d], numerics[d])
+            if d not in inferred:
+                theta[d] = self._prior_mean(cells[d], features[d], numerics[d])
         self.doc_topic_ = _normalise_rows(theta, "doc_topic_")
+        self.n_train_docs_ = int(n_added)
+        self.n_inferred_docs_ = len(inferred)
         self.n_iter_ = int(model.global_step)
         self.per_word_bound_ = float(model.ll_per_word)
         self.bound_kind_ = "gibbs_log_likelihood_per_word"
@@ -1231,6 +1287,97 @@ class SeededDmrModel(BaseTopicModel):
             self.shared_seeds_ = {}
         self._finish_fit(stats, dictionary, started)
         return self
+
+    def _doc_kwargs(self, d: int, cells, features, numerics) -> dict:
+        kwargs = {"metadata": cells[d], "multi_metadata": features[d]}
+        if self.numeric_columns:
+            kwargs["numeric_metadata"] = numerics[d]
+        return kwargs
+
+    def _training_sample(self, cells, doc_lengths) -> np.ndarray:
+        """Which documents the sampler trains on: all, or ``max_train_docs`` of them drawn with
+        ``random_state``, stratified by covariate cell (each cell keeps its share of the corpus and
+        at least min(its size, 20) documents, so λ is estimated for every cell and every held-out
+        document's cell was seen in training). Empty documents are never drawn."""
+        n_docs = len(doc_lengths)
+        usable = np.asarray(doc_lengths) > 0
+        mask = usable.copy()
+        budget = self.max_train_docs
+        if budget is None or int(usable.sum()) <= budget:
+            return mask
+        rng = np.random.default_rng(self.random_state)
+        cell_of = np.asarray([str(c) for c in cells], dtype=object)
+        names = sorted(set(cell_of[usable]))
+        members = {c: np.flatnonzero(usable & (cell_of == c)) for c in names}
+        total = int(usable.sum())
+        mask[:] = False
+        for c in names:
+            pool = members[c]
+            take = max(min(len(pool), 20), int(round(budget * len(pool) / total)))
+            take = min(take, len(pool))
+            mask[rng.choice(pool, size=take, replace=False)] = True
+        return mask
+
+    def _train(self, model) -> None:
+        """``iterations`` Gibbs sweeps, or fewer with ``tol``: every ``check_every`` sweeps the
+        per-word log-likelihood is read and sampling stops once it changed by less than ``tol``
+        (relative) over the last block. Sweeping in blocks gives exactly the state of one
+        ``train`` call of the same length (tomotopy keeps its generator in the model)."""
+        self.ll_trace_: list[tuple[int, float]] = []
+        self.converged_ = None
+        if self.tol is None:
+            model.train(int(self.iterations), workers=int(self.workers))
+            self.ll_trace_.append((int(model.global_step), float(model.ll_per_word)))
+            return
+        previous = None
+        self.converged_ = False
+        while model.global_step < int(self.iterations):
+            step = min(int(self.check_every), int(self.iterations) - int(model.global_step))
+            model.train(step, workers=int(self.workers))
+            ll = float(model.ll_per_word)
+            self.ll_trace_.append((int(model.global_step), ll))
+            if previous is not None and abs(ll - previous) <= float(self.tol) * abs(previous):
+                self.converged_ = True
+                break
+            previous = ll
+
+    def _infer_held_out(self, held_out, vocabulary, cells, features, numerics,
+                        theta: np.ndarray) -> set[int]:
+        """θ of the documents left out of training, by tomotopy ``infer`` in batches (each
+        document is inferred on its own: the result does not depend on the batch or on the number
+        of threads, checked in the tests)."""
+        if not held_out:
+            return set()
+        model = self.model_
+        known = set(model.used_vocabs)
+        workers = self.infer_workers
+        if workers is None:
+            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+                else (os.cpu_count() or 1)
+        done: set[int] = set()
+        batch: list = []
+        positions: list[int] = []
+
+        def flush() -> None:
+            if batch:
+                result, _ = model.infer(batch, iterations=int(self.infer_iterations),
+                                        workers=int(workers))
+                theta[positions] = np.asarray(result, dtype=np.float64)
+                done.update(positions)
+                batch.clear()
+                positions.clear()
+
+        for d, ids in held_out:
+            words = [vocabulary[i] for i in ids.tolist()]
+            words = [w for w in words if w in known]
+            if not words:
+                continue
+            batch.append(model.make_doc(words, **self._doc_kwargs(d, cells, features, numerics)))
+            positions.append(d)
+            if len(batch) >= 2000:
+                flush()
+        flush()
+        return done
 
     def _read_model(self, token2id: Mapping[str, int], n_terms: int) -> None:
         """β over the full dictionary, λ and the covariate levels from the tomotopy model."""
@@ -1363,6 +1510,11 @@ class SeededDmrModel(BaseTopicModel):
         out: dict[str, Any] = {"covariates": {"cell_columns": list(self.cell_columns),
                                               "feature_columns": list(self.feature_columns),
                                               "numeric_columns": list(self.numeric_columns)}}
+        if hasattr(self, "ll_trace_"):
+            out.update({"ll_trace": [list(t) for t in self.ll_trace_],
+                        "converged": self.converged_,
+                        "n_train_docs": getattr(self, "n_train_docs_", None),
+                        "n_inferred_docs": getattr(self, "n_inferred_docs_", None)})
         if hasattr(self, "topic_word_"):
             out.update({"covariate_cells": self.covariate_cells_,
                         "covariate_features": self.covariate_features_,

@@ -44,6 +44,14 @@ class TopicsConfig:
     passes: int = 20
     iterations: int = 200
     dmr_iterations: int = 500
+    #: stop the DMR sampler once the per-word log-likelihood changes by less than this (relative)
+    #: over ``dmr_check_every`` sweeps; None runs all ``dmr_iterations``
+    dmr_tol: float | None = 1e-3
+    dmr_check_every: int = 25
+    #: corpora above this many documents: DMR trains on a sample of this size stratified by
+    #: level × period and infers θ of the others (``dmr_infer_iterations`` sweeps each)
+    dmr_max_train_docs: int | None = 6000
+    dmr_infer_iterations: int = 30
     random_state: int = 0
     n_restarts: int = 1
     no_below: int = 5
@@ -120,7 +128,12 @@ def _make_model(config: TopicsConfig, seed_words: dict, random_state: int):
                               seed_weight=config.seed_weight, passes=config.passes,
                               iterations=config.iterations, random_state=random_state)
     return SeededDmrModel(seed_words, config.n_free_topics, cell_columns=("level", "period"),
-                          iterations=config.dmr_iterations, workers=1, random_state=random_state)
+                          iterations=config.dmr_iterations, tol=config.dmr_tol,
+                          check_every=config.dmr_check_every,
+                          max_train_docs=config.dmr_max_train_docs,
+                          infer_iterations=config.dmr_infer_iterations,
+                          infer_workers=config.n_jobs,   # inference threads: any number, same θ
+                          workers=1, random_state=random_state)
 
 
 def run_topics(store: Store, config: TopicsConfig | None = None, *,
@@ -188,7 +201,8 @@ def run_topics(store: Store, config: TopicsConfig | None = None, *,
                 from .ldavis import write_ldavis
 
                 names = dict(zip(labels["topic"], labels["label"]))
-                path = write_ldavis(model, bow, dictionary, run_out / "ldavis.html", topic_names=names)
+                # the model's own counts (its fit corpus is bow): no second pass over the corpus
+                path = write_ldavis(model, None, dictionary, run_out / "ldavis.html", topic_names=names)
                 summary["ldavis_path"] = str(path)
             run.summary.update(summary)
             run_ids.append(run.run_id)

@@ -43,23 +43,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import OUT, REPO, measure, memory_columns, print_table, record  # noqa: E402
+from bench_load import STEP as LOAD  # noqa: E402  (the load benchmark's step: same load)
 from corpora import real_text_corpus  # noqa: E402
 
 sys.path.insert(0, str(REPO))
-
-LOAD = """
-import os
-from corpus.store import Store
-from corpus.loaders import load_path
-db = {db!r}
-for suffix in ("", "-wal", "-shm"):
-    if os.path.exists(db + suffix):
-        os.remove(db + suffix)
-store = Store.open(db)
-report = load_path(store, {path!r}, progress=False)
-result.update(report.as_dict())
-store.close()
-"""
 
 MAKE_TOPICS = """
 import json, shutil, time, warnings
@@ -183,13 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     name = "topics_e2e_quick" if args.quick else "topics_e2e"
     path = real_text_corpus(args.n)
     db = OUT / f"{name}.db"
-    setup = measure(LOAD.format(db=str(db), path=str(path)))
+    setup = measure(LOAD.format(db=str(db), path=str(path), jobs=None))
     print(f"setup: loaded {setup['result']['stored']:,} documents in {setup['wall_s']:.1f} s "
           f"(not part of the figures below)", flush=True)
 
     ours = measure(MAKE_TOPICS.format(db=str(db), out=str(OUT / f"{name}_out"), k=args.k,
                                       extra=extra), timeout=4 * 3600)
     r = ours["result"]
+    r["top_words"] = [words[:10] for words in r["top_words"]]   # the stage stores 20
     texts = raw_texts(db)
     started = time.perf_counter()
     coherence = npmi_coherence(r["top_words"], texts)

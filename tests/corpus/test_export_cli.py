@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,6 +99,13 @@ def test_cli_load_stats_search(tmp_path):
     res = _cli("search", "装备制造业", "--db", db, "--level", "provincial")
     assert "浙江省人民政府关于进一步加快发展装备制造业的若干意见" in res.stdout
     assert "1 result(s)" in res.stdout
+    res = _cli("runs", "--db", db, "--stage", "load")
+    assert res.returncode == 0, res.stderr
+    head, memory = res.stdout.splitlines()
+    assert head.startswith("load-") and '"stored": 3' in head and "peak_memory" not in head
+    # a 5-row load runs in this process (no workers) and may not raise its high-water mark
+    assert re.fullmatch(r"  peak memory \(VmHWM\): main (<= )?[\d,]+ MB"
+                        r"( \(peak set before this stage\))?", memory), memory
 
 
 def test_cli_user_mistakes_are_one_line(tmp_path):

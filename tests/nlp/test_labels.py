@@ -268,3 +268,8 @@ def test_ldavis_page_is_offline_and_keeps_topic_ids(fitted, tmp_path):
     assert "<td>3</td><td>2</td><td>free</td>" in page
     with pytest.raises(UserError, match="doc_topic has shape"):
         write_ldavis(model, corpus[:10], dictionary, tmp_path / "x.html")
+    # without the corpus the model's own fit counts give the same page
+    again = write_ldavis(model, None, dictionary, tmp_path / "vis" / "again.html", R=10)
+    assert ldavis_payload(again.read_text(encoding="utf-8")) == data
+    with pytest.raises(UserError, match="pass the corpus"):
+        write_ldavis(model, None, dictionary, tmp_path / "y.html", doc_topic=model.doc_topic_)

@@ -224,6 +224,56 @@ def test_seeds_from_a_scheme_object(data):
                                                              "regulatory": ["标准"]}
 
 
+def test_dmr_trained_on_a_stratified_sample_infers_the_rest():
+    _, corpus, dictionary, truth, cov = synthetic(n_docs=240)
+    fit = lambda workers: quiet_fit(SeededDmrModel(None, 3, iterations=150, random_state=2,
+                                                   max_train_docs=100, infer_workers=workers,
+                                                   infer_iterations=50),
+                                    corpus, dictionary, cov)
+    one, two = fit(1), fit(2)
+    assert (one.n_train_docs_, one.n_inferred_docs_) == (100, 140)
+    assert len(one.model_.docs) == 100
+    # each of the 4 level x period cells (60 documents each) gave 25 training documents
+    assert len(one.covariate_cells_) == 4
+    # the inferred documents still land on their own topic
+    _, _, accuracy = recovery(one, truth)
+    assert accuracy >= 0.95
+    # inference does not depend on the number of threads, and equals transform() on those documents
+    assert np.array_equal(one.doc_topic_, two.doc_topic_)
+    theta = one.transform(corpus, cov)
+    cells = one._encode_covariates(cov, 240)[0]
+    trained = one._training_sample(cells, np.array([sum(c for _, c in doc) for doc in corpus]))
+    assert trained.sum() == 100
+    assert [int(trained[[c == name for c in cells]].sum()) for name in sorted(set(cells))] == [25] * 4
+    assert np.allclose(theta[~trained], one.doc_topic_[~trained])
+    info = one.manifest_info()
+    assert info["n_train_docs"] == 100 and info["n_inferred_docs"] == 140
+    # a budget at least the corpus size trains on everything, as without it
+    full = quiet_fit(SeededDmrModel(None, 3, iterations=30, random_state=2, max_train_docs=500),
+                     corpus, dictionary, cov)
+    assert (full.n_train_docs_, full.n_inferred_docs_) == (240, 0)
+
+
+def test_dmr_tol_stops_when_the_likelihood_settles(data):
+    _, corpus, dictionary, _, cov = data
+    model = quiet_fit(SeededDmrModel(None, 3, iterations=1000, random_state=1, tol=1e-3,
+                                     check_every=10), corpus, dictionary, cov)
+    steps = [step for step, _ in model.ll_trace_]
+    assert model.converged_ is True and model.n_iter_ < 1000
+    assert steps == list(range(10, model.n_iter_ + 1, 10))
+    last, before = model.ll_trace_[-1][1], model.ll_trace_[-2][1]
+    assert abs(last - before) <= 1e-3 * abs(before)
+    # the same sweeps in blocks give exactly the state of one call of that length
+    plain = quiet_fit(SeededDmrModel(None, 3, iterations=model.n_iter_, random_state=1),
+                      corpus, dictionary, cov)
+    assert np.array_equal(plain.doc_topic_, model.doc_topic_)
+    assert plain.converged_ is None and len(plain.ll_trace_) == 1
+    with pytest.raises(UserError, match="tol must be None"):
+        quiet_fit(SeededDmrModel(None, 3, tol=2.0), corpus, dictionary, cov)
+    with pytest.raises(UserError, match="max_train_docs must be None"):
+        quiet_fit(SeededDmrModel(None, 3, max_train_docs=0), corpus, dictionary, cov)
+
+
 def test_dmr_prevalence_follows_the_covariates():
     # central documents are mostly directive (7 in 10), local ones mostly regulatory
     def topic_of(d, level):

@@ -99,3 +99,16 @@ def test_planted_post_2001_shifts_through_the_analysis(demo):
         row = contrasts[(contrasts[group] == level) & (contrasts["category"] == category)].iloc[0]
         assert row["diff"] > 0.05, f"{level} {category}: post − pre = {row['diff']:.3f}"
         assert row["ci_low"] > 0, f"{level} {category}: interval [{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+
+
+def test_the_shipped_default_config_file_is_every_default():
+    """nlp/topics_default.yaml (named in the CLI help) lists every setting at its default."""
+    import dataclasses
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "nlp" / "topics_default.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert set(data) == {f.name for f in dataclasses.fields(TopicsConfig)}
+    assert TopicsConfig.load(path) == TopicsConfig()
