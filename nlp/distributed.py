@@ -213,12 +213,11 @@ class DictionaryStage(Stage):
         return None
 
     def process(self, state, table, run_id):
-        from gensim.corpora import Dictionary
+        from .bow import count_dictionary
 
         # prune_at=None: exact counts (gensim's default prunes above 2M words, order-dependently)
-        local = Dictionary()
-        local.add_documents((t.split(" ") if t else [] for t in table.column("tokens").to_pylist()),
-                            prune_at=None)
+        local = count_dictionary((t.split(" ") if t else [] for t in table.column("tokens").to_pylist()),
+                                 prune_at=None)
         order = [None] * len(local.token2id)
         for token, i in local.token2id.items():
             order[i] = token
@@ -258,9 +257,11 @@ class BowStage(Stage):
     def process(self, dictionary, table, run_id):
         import pyarrow as pa
 
+        from .bow import doc2bow
+
         ids, counts, n_words = [], [], 0
         for tokens in table.column("tokens").to_pylist():
-            bow = dictionary.doc2bow(tokens.split(" ") if tokens else [])
+            bow = doc2bow(dictionary.token2id, tokens.split(" ") if tokens else [])
             ids.append([i for i, _ in bow])
             counts.append([c for _, c in bow])
             n_words += sum(c for _, c in bow)

@@ -51,7 +51,7 @@ class TopicsConfig:
     #: corpora above this many documents: DMR trains on a sample of this size stratified by
     #: level × period and infers θ of the others (``dmr_infer_iterations`` sweeps each)
     dmr_max_train_docs: int | None = 6000
-    dmr_infer_iterations: int = 30
+    dmr_infer_iterations: int = 20
     random_state: int = 0
     n_restarts: int = 1
     no_below: int = 5

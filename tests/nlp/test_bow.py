@@ -128,3 +128,51 @@ def test_phrases_streamed(store):
                                      keep_n=None)
     assert sorted(dictionary.token2id) == ["产能_过剩", "企业", "标准"]
     assert list(BowCorpus(corpus, dictionary, phrases=phrases))[0] == [(dictionary.token2id["产能_过剩"], 1)]
+
+
+def _as_state(d):
+    return (dict(d.token2id), dict(d.dfs), dict(d.cfs), d.num_docs, d.num_pos, d.num_nnz)
+
+
+def test_count_dictionary_equals_gensim_on_real_text_and_with_pruning():
+    import gzip
+    import json
+    import os
+    from pathlib import Path
+
+    import numpy as np
+    from gensim.corpora import Dictionary
+
+    from nlp.bow import count_dictionary, doc2bow
+    from nlp.segment import Segmenter
+
+    # hand-made: repeated words, new words in unsorted order, empty documents, bytes tokens
+    docs = [["政策", "补贴", "政策"], [], ["标准", "补贴", "审批"], [b"\xe6\xa0\x87\xe5\x87\x86", "乙"]]
+    assert _as_state(count_dictionary(docs)) == _as_state(Dictionary(docs))
+    # new words take the next ids in sorted (code point) order: 政 U+653F < 补 U+8865, 审 < 标
+    assert _as_state(count_dictionary(docs)) == (
+        {"政策": 0, "补贴": 1, "审批": 2, "标准": 3, "乙": 4},
+        {0: 1, 1: 2, 2: 1, 3: 2, 4: 1}, {0: 2, 1: 2, 2: 1, 3: 2, 4: 1}, 4, 8, 7)
+    # pruning every 10,000 documents above prune_at renumbers ids: follow gensim exactly
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(3000)]
+    synthetic = [[words[j] for j in rng.zipf(1.3, size=30) % 3000] for _ in range(25_000)]
+    ours, theirs = count_dictionary(synthetic, prune_at=500), Dictionary(synthetic, prune_at=500)
+    assert len(theirs) < 3000 and _as_state(ours) == _as_state(theirs)
+    # real text: the first 300 LawRefBook laws, segmented
+    path = Path(os.environ.get("ZHENGCE_SHARED", Path(__file__).resolve().parents[3] / "shared")) \
+        / "corpora" / "lawrefbook.jsonl.gz"
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is missing under CI=true")
+        pytest.skip(f"{path} is absent (../shared not on this machine)")
+    seg = Segmenter()
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for _, line in zip(range(300), fh)]
+    tokens = [seg.tokens(t) for t in texts]
+    reference = Dictionary(tokens)
+    assert _as_state(count_dictionary(tokens)) == _as_state(reference)
+    # the fast doc2bow gives gensim's pairs, against a filtered dictionary too
+    reference.filter_extremes(no_below=3, no_above=0.5, keep_n=5000)
+    assert all(doc2bow(reference.token2id, t) == reference.doc2bow(t) for t in tokens)
+    assert doc2bow(reference.token2id, []) == []
