@@ -126,6 +126,25 @@ def check_restartable(corpus, what: str = "corpus") -> int:
                         "their size) or pass a list") from None
 
 
+def _plain_bow(doc, n_terms: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(ids, counts) of a document made of (int, int | float) pairs that are plainly valid (ids
+    inside the dictionary, finite positive counts), else None: the caller then checks it pair by
+    pair and names what is wrong."""
+    try:
+        ids, counts = zip(*doc)
+    except (TypeError, ValueError):
+        return None
+    if not (all(type(i) is int for i in ids)
+            and all(type(c) is int or type(c) is float for c in counts)):
+        return None
+    id_array = np.fromiter(ids, dtype=np.int64, count=len(ids))
+    count_array = np.fromiter(counts, dtype=np.float64, count=len(counts))
+    if (id_array.min() < 0 or id_array.max() >= n_terms
+            or not np.all(np.isfinite(count_array)) or not np.all(count_array > 0)):
+        return None
+    return id_array, count_array
+
+
 def scan_corpus(corpus, n_terms: int, what: str = "corpus", *,
                 on_doc: Callable[[int, list, float], None] | None = None) -> CorpusStats:
     """Validate every document of a BoW corpus in one pass and collect counts.
@@ -140,8 +159,18 @@ def scan_corpus(corpus, n_terms: int, what: str = "corpus", *,
     n_empty = 0
     for d, doc in enumerate(corpus):
         total = 0.0
+        if not isinstance(doc, (list, tuple)):
+            try:
+                doc = list(doc)   # read once: checked here and handed to on_doc
+            except TypeError:
+                raise UserError(f"{what} document {d} is not a list of (word_id, count) pairs: "
+                                "pass dictionary.doc2bow(tokens)") from None
+        fast = _plain_bow(doc, n_terms) if doc else None
+        if fast is not None:   # the common case, checked and counted in numpy
+            np.add.at(word_counts, fast[0], fast[1])
+            total = float(fast[1].sum())
         try:
-            for word_id, count in doc:
+            for word_id, count in (() if fast is not None else doc):
                 if isinstance(word_id, (bool, np.bool_)) or not isinstance(word_id, (int, np.integer)):
                     raise UserError(
                         f"{what} document {d}: word id {word_id!r} is not an integer: pass "
