@@ -47,7 +47,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import sys
 import time
 import warnings
@@ -1372,17 +1371,26 @@ class SeededDmrModel(BaseTopicModel):
 
     def _infer_held_out(self, held_out, vocabulary, cells, features, numerics,
                         theta: np.ndarray) -> set[int]:
-        """θ of the documents left out of training, by tomotopy ``infer`` in batches (each
-        document is inferred on its own: the result does not depend on the batch or on the number
-        of threads, checked in the tests)."""
+        """θ of the documents left out of training (``held_out``: (d, word ids)), on
+        ``infer_workers`` threads (None: the cores this process may use)."""
         if not held_out:
             return set()
-        model = self.model_
-        known = set(model.used_vocabs)
         workers = self.infer_workers
         if workers is None:
-            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
-                else (os.cpu_count() or 1)
+            from .segment import available_cores
+
+            workers = available_cores()
+        items = ((d, [vocabulary[i] for i in ids.tolist()]) for d, ids in held_out)
+        return self._infer_into(theta, items, cells, features, numerics, int(workers))
+
+    def _infer_into(self, theta: np.ndarray, items, cells, features, numerics,
+                    workers: int, batch_size: int = 2000) -> set[int]:
+        """Write θ_d into ``theta`` for each (d, words) of ``items`` by tomotopy ``infer``, in
+        batches; words the model never saw are dropped, and a document left with none is skipped
+        (the caller gives it the prior mean). Each document is inferred on its own, so the result
+        depends neither on the batch nor on the number of threads (tested). Returns the d's done."""
+        model = self.model_
+        known = set(model.used_vocabs)
         done: set[int] = set()
         batch: list = []
         positions: list[int] = []
@@ -1390,20 +1398,19 @@ class SeededDmrModel(BaseTopicModel):
         def flush() -> None:
             if batch:
                 result, _ = model.infer(batch, iterations=int(self.infer_iterations),
-                                        workers=int(workers))
+                                        workers=workers)
                 theta[positions] = np.asarray(result, dtype=np.float64)
                 done.update(positions)
                 batch.clear()
                 positions.clear()
 
-        for d, ids in held_out:
-            words = [vocabulary[i] for i in ids.tolist()]
+        for d, words in items:
             words = [w for w in words if w in known]
             if not words:
                 continue
             batch.append(model.make_doc(words, **self._doc_kwargs(d, cells, features, numerics)))
             positions.append(d)
-            if len(batch) >= 2000:
+            if len(batch) >= batch_size:
                 flush()
         flush()
         return done
@@ -1503,25 +1510,17 @@ class SeededDmrModel(BaseTopicModel):
         self._check_fitted()
         stats = scan_corpus(corpus, len(self.vocabulary_), what="transform corpus")
         cells, features, numerics = self._encode_covariates(covariates, stats.n_docs)
-        model = self.model_
-        known = set(model.used_vocabs)
         theta = np.empty((stats.n_docs, self.n_topics_), dtype=np.float64)
-        docs, positions = [], []
-        for d, doc in enumerate(corpus):
-            self._check_levels(cells[d], features[d], f"transform document {d}")
-            words = [w for w in self._words(doc, self.vocabulary_) if w in known]
-            if not words:
+
+        def items():
+            for d, doc in enumerate(corpus):
+                self._check_levels(cells[d], features[d], f"transform document {d}")
+                yield d, self._words(doc, self.vocabulary_)
+
+        done = self._infer_into(theta, items(), cells, features, numerics, int(self.workers))
+        for d in range(stats.n_docs):
+            if d not in done:
                 theta[d] = self._prior_mean(cells[d], features[d], numerics[d])
-                continue
-            kwargs = {"metadata": cells[d], "multi_metadata": features[d]}
-            if self.numeric_columns:
-                kwargs["numeric_metadata"] = numerics[d]
-            docs.append(model.make_doc(words, **kwargs))
-            positions.append(d)
-        if docs:
-            result, _ = model.infer(docs, iterations=int(self.infer_iterations),
-                                    workers=int(self.workers))
-            theta[positions] = np.asarray(result, dtype=np.float64)
         return _normalise_rows(theta, "transform")
 
     # -- manifest / persistence ----------------------------------------------------------------

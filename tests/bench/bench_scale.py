@@ -163,11 +163,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def step_row(stage: str, n: int, res: dict, n_chars: int, **extra) -> dict:
         r = res["result"]
-        # Each process's own VmHWM: the workers report theirs with every task (the stage's
-        # memory report); the monitor in measure() samples them too, and the larger wins.
+        # Each process's own VmHWM: measure() merges what the workers reported with the stage
+        # (r["peak_memory"]) into what it sampled, keeping the larger per process.
         peaks = {p["pid"]: p["peak_mb"] or 0.0 for p in res["workers"]}
-        for p in r["peak_memory"]["processes"][1:]:
-            peaks[p["pid"]] = max(peaks.get(p["pid"], 0.0), p["peak_mb"] or 0.0)
         client = res["main_rss_mb"]
         worker = max(peaks.values(), default=0.0)
         return {"stage": stage, "documents": n, "shards": r["n_shards"], "wall_s": res["wall_s"],
