@@ -52,6 +52,9 @@ class TopicsConfig:
     #: level × period and infers θ of the others (``dmr_infer_iterations`` sweeps each)
     dmr_max_train_docs: int | None = 6000
     dmr_infer_iterations: int = 20
+    #: inferred documents are sampled jointly in runs of this many (1: each alone; see
+    #: SeededDmrModel: 4.7x faster at 100, θ changed no more than by the sampler's own noise)
+    dmr_infer_batch: int = 100
     random_state: int = 0
     n_restarts: int = 1
     no_below: int = 5
@@ -132,7 +135,8 @@ def _make_model(config: TopicsConfig, seed_words: dict, random_state: int):
                           check_every=config.dmr_check_every,
                           max_train_docs=config.dmr_max_train_docs,
                           infer_iterations=config.dmr_infer_iterations,
-                          infer_workers=config.n_jobs,   # inference threads: any number, same θ
+                          infer_workers=config.n_jobs,   # inference processes: any number, same θ
+                          infer_batch=config.dmr_infer_batch,
                           workers=1, random_state=random_state)
 
 
@@ -184,6 +188,7 @@ def run_topics(store: Store, config: TopicsConfig | None = None, *,
             model = _make_model(config, seed_words, seed)
             say(f"fitting {config.model} (restart {restart + 1}/{config.n_restarts}, seed {seed})")
             model.fit(bow, dictionary, covariates=covariates if config.model == "dmr" else None)
+            memory.add_all(getattr(model, "infer_worker_peaks_", ()))
             labels = label_model(model, seed_words, overrides=config.label_overrides)
             counts = save_topic_run(store, run, model, doc_ids, labels, dictionary)
             run_out = out / run.run_id

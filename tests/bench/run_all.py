@@ -54,6 +54,7 @@ def benches() -> list[Bench]:
               ["--limit", "300", "--k", "10", "--passes", "2", "--dmr-iterations", "50",
                "--models", "lda,seeded_lda,dmr,naive", "--json", f"{o}/topics_quick.json"]),
         Bench("topics_e2e", "bench_topics_e2e.py", [], ["--quick"]),
+        Bench("dmr_infer", "bench_dmr_infer.py", [], ["--n", "1500", "--train", "1000", "--k", "20"]),
         Bench("scale", "bench_scale.py", [], ["--quick"]),
         Bench("analysis", "bench_analysis.py", [], ["--n", "3000", "--runs", "1"]),
         Bench("crawl", "bench_crawl.py", [], ["200"]),
@@ -185,6 +186,19 @@ def evaluate(since: float, quick: bool) -> list[dict]:
                                f"{speed:.1f}x; NPMI {e2e_row['npmi']:.3f} vs {base['npmi']:.3f}",
                                None if quick else (speed >= 3 and e2e_row["npmi"] >= base["npmi"]),
                                why_quick if quick else ""))
+
+    infer = _rows(_fresh_json(OUT / "dmr_infer.json", since))
+    if not infer:
+        out.append(_target("DMR joint inference (runs of 100) vs the sampler's noise",
+                           "moves θ no more than 20 vs 200 sweeps do", None, None,
+                           "bench_dmr_infer did not run"))
+    else:
+        noise = next(r for r in infer if r["inference"] == "each alone, 20 sweeps")
+        shift = next(r for r in infer if r["inference"] == "runs of 100: shifted vs unshifted")
+        out.append(_target("DMR joint inference (runs of 100) vs the sampler's noise",
+                           "moves θ no more than 20 vs 200 sweeps do",
+                           f"shifted runs r = {shift['r']:.4f}, noise r = {noise['r']:.4f} "
+                           f"({shift['held_out']:,} documents)", bool(shift["within_noise"])))
 
     scale = _fresh_json(OUT / ("scale_quick.json" if quick else "scale.json"), since)
     growth = {r["stage"][len("growth:"):]: r for r in _rows(scale)

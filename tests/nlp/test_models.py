@@ -254,6 +254,38 @@ def test_dmr_trained_on_a_stratified_sample_infers_the_rest():
     assert (full.n_train_docs_, full.n_inferred_docs_) == (240, 0)
 
 
+def test_dmr_joint_inference_in_runs_of_documents():
+    """infer_batch > 1 samples runs of consecutive held-out documents jointly: the same θ on 1 or
+    2 worker processes, θ of a run independent of the other runs, close to inference one by one."""
+    _, corpus, dictionary, truth, cov = synthetic(n_docs=240)
+    fit = lambda **kw: quiet_fit(SeededDmrModel(None, 3, iterations=150, random_state=2,
+                                                max_train_docs=100, infer_iterations=50, **kw),
+                                 corpus, dictionary, cov)
+    alone = fit()
+    serial, forked = fit(infer_batch=20), fit(infer_batch=20, infer_workers=2)
+    assert np.array_equal(serial.doc_topic_, forked.doc_topic_)
+    assert serial.infer_worker_peaks_ == [] and len(forked.infer_worker_peaks_) == 2
+    assert {p["role"] for p in forked.infer_worker_peaks_} == {"infer worker"}
+    # training is untouched: the sampled documents' θ are those of one-by-one inference
+    cells = alone._encode_covariates(cov, 240)[0]
+    trained = alone._training_sample(cells, np.ones(240))
+    assert np.array_equal(serial.doc_topic_[trained], alone.doc_topic_[trained])
+    held = np.flatnonzero(~trained)
+    assert len(held) == 140   # 7 runs of 20
+    # a run's θ depends on its own documents only: transform() of the first 20 held-out
+    # documents (one run) gives exactly the fitted θ of that run
+    first = held[:20]
+    sub = [corpus[int(d)] for d in first]
+    theta = serial.transform(sub, cov.iloc[first].reset_index(drop=True))
+    assert np.array_equal(theta, serial.doc_topic_[first])
+    # and jointly sampled documents still land on their own topic, like one-by-one inference
+    _, _, accuracy = recovery(serial, truth)
+    assert accuracy >= 0.95
+    assert np.corrcoef(serial.doc_topic_[held].ravel(), alone.doc_topic_[held].ravel())[0, 1] > 0.95
+    with pytest.raises(UserError, match="infer_batch must be a positive integer"):
+        fit(infer_batch=0)
+
+
 def test_dmr_tol_stops_when_the_likelihood_settles(data):
     _, corpus, dictionary, _, cov = data
     model = quiet_fit(SeededDmrModel(None, 3, iterations=1000, random_state=1, tol=1e-3,
