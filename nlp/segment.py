@@ -50,10 +50,15 @@ NFKC maps compatibility ideographs to unified ones). POS tagging (``keep_pos``) 
 ``jieba.posseg``, whose run pattern differs from ``Tokenizer.cut`` (it splits at ``%`` and ``-``):
 parity is claimed for plain segmentation only.
 
-Speed (single process, raw segmentation of the 54 MB corpus, a shared 2-core machine, so noisy):
-rjieba 20.8 MB/s vs jieba 0.82 MB/s (25.5x) on the quietest run; 11–32x on busier runs. The whole
-pipeline of :func:`segment_corpus` (normalise, segment, filter, write) ran at 7.5 MB/s (452
-documents/s) on two worker processes, peak RSS 208 MB (parent) and 160 MB (worker).
+Speed (tests/bench/bench_segment.py; each backend alone in a fresh process, only the segmenter
+call timed, rjieba before and after jieba, quiet 2-core machine, 2026-12-06): on the 43,000-document
+real-text benchmark corpus (329 MB UTF-8) rjieba 11.0 / 11.4 s = 28.9 MB/s (slower pass) vs jieba
+240.9 s = 1.37 MB/s: 21.1x, 43,000 / 43,000 documents identical (62,766,655 tokens each). Timing the
+two backends document by document in one process (as the benchmark once did) made rjieba ~40 %
+slower (14.8x): jieba's Python objects push rjieba's dictionary out of the CPU caches between
+calls. On the 3,284 whole laws: 25.5x on the quietest run. The whole pipeline of
+:func:`segment_corpus` (normalise, segment, filter, write) ran at 10.6 MB/s (1,388 documents/s) on
+two worker processes, peak RSS 146 MB (parent) and 153 MB (each worker).
 
 Token filtering (:meth:`Segmenter.keep`)
 ----------------------------------------
@@ -383,7 +388,7 @@ class Segmenter:
     Parameters
     ----------
     backend : {'rjieba', 'jieba'}
-        rjieba (jieba-rs) is ~8x faster here and gives identical tokens (module docstring).
+        rjieba (jieba-rs) is ~21x faster and gives identical tokens (module docstring).
     user_dict : path, list of paths, None or False
         ``None`` → ``nlp/dictionaries/userdict.txt``; ``False`` or ``[]`` → none. Several files are
         loaded in order; a later file's line for the same word wins.
