@@ -951,6 +951,35 @@ class SeededLdaModel(LdaTopicModel):
 _ALL_CELL = "(all)"
 
 
+_PROGRESS_EVERY_S = 2.0
+
+
+class _FitProgress:
+    """Progress lines for a long fit step: count, rate and time left, at most one every
+    ``_PROGRESS_EVERY_S`` seconds (and always the last)."""
+
+    def __init__(self, say: Callable[[str], None] | None, what: str, unit: str,
+                 total: int) -> None:
+        self.say, self.what, self.unit, self.total = say, what, unit, total
+        self.every = _PROGRESS_EVERY_S
+        self.started = self.last = time.perf_counter()
+
+    def update(self, done: int, extra: str = "") -> None:
+        if self.say is None:
+            return
+        now = time.perf_counter()
+        if done < self.total and now - self.last < self.every:
+            return
+        self.last = now
+        elapsed = now - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - done) / rate if rate > 0 else float("nan")
+        self.say(f"{self.what}: {done:,}/{self.total:,} {self.unit} "
+                 f"({100 * done / max(self.total, 1):.0f}%), {rate:,.1f} {self.unit}/s, "
+                 f"{'?' if math.isnan(left) else f'{left:,.0f}'} s left{extra}")
+
+
+
 def _joint_infer(model: "SeededDmrModel", run: list) -> tuple[list[int], np.ndarray]:
     """θ of one run of (d, words, metadata kwargs), sampled jointly on one thread."""
     tm = model.model_
@@ -1257,8 +1286,15 @@ class SeededDmrModel(BaseTopicModel):
             words.extend([vocabulary[word_id]] * n)
         return words
 
-    def fit(self, corpus, dictionary, covariates=None) -> "SeededDmrModel":
-        """Fit on a restartable BoW corpus with its covariates (DataFrame aligned with it)."""
+    def fit(self, corpus, dictionary, covariates=None, *,
+            progress: Callable[[str], None] | None = None) -> "SeededDmrModel":
+        """Fit on a restartable BoW corpus with its covariates (DataFrame aligned with it).
+
+        ``progress``: called with a line of text every few seconds while the sampler trains
+        (sweeps, rate, time left at most — ``tol`` may stop it sooner — and the per-word
+        log-likelihood) and while held-out documents are inferred, and with a one-line summary
+        at the end. It does not change the result: sweeps in blocks give exactly the state of one
+        call (tested)."""
         started = time.perf_counter()
         self._check_params()
         n_terms = self._start_fit(dictionary)
@@ -1319,7 +1355,7 @@ class SeededDmrModel(BaseTopicModel):
         model.optim_interval = int(self.optim_interval)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            self._train(model)
+            self._train(model, progress)
         for w in caught:
             if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
                 # library housekeeping, not about this fit: pass it on unchanged
@@ -1339,7 +1375,8 @@ class SeededDmrModel(BaseTopicModel):
             theta[trained] = np.array([trained_docs[int(doc_index[d])].get_topic_dist()
                                        for d in trained], dtype=np.float64)
         self.infer_worker_peaks_ = []
-        inferred = self._infer_held_out(held_out, vocabulary, cells, features, numerics, theta)
+        inferred = self._infer_held_out(held_out, vocabulary, cells, features, numerics, theta,
+                                        progress)
         for d in np.flatnonzero(doc_index < 0):
             if d not in inferred:
                 theta[d] = self._prior_mean(cells[d], features[d], numerics[d])
@@ -1360,6 +1397,12 @@ class SeededDmrModel(BaseTopicModel):
             self.missing_seeds_ = {}
             self.shared_seeds_ = {}
         self._finish_fit(stats, dictionary, started)
+        if progress is not None:
+            stop = {True: "converged", False: "did not converge", None: "no tol"}[self.converged_]
+            progress(f"DMR fit: {self.n_iter_:,} sweeps on {self.n_train_docs_:,} documents "
+                     f"({stop}, log-likelihood per word {self.per_word_bound_:.4f}), "
+                     f"{self.n_inferred_docs_:,} documents inferred, "
+                     f"{time.perf_counter() - started:,.0f} s")
         return self
 
     def _doc_kwargs(self, d: int, cells, features, numerics) -> dict:
@@ -1392,31 +1435,42 @@ class SeededDmrModel(BaseTopicModel):
             mask[rng.choice(pool, size=take, replace=False)] = True
         return mask
 
-    def _train(self, model) -> None:
+    def _train(self, model, progress: Callable[[str], None] | None = None) -> None:
         """``iterations`` Gibbs sweeps, or fewer with ``tol``: every ``check_every`` sweeps the
         per-word log-likelihood is read and sampling stops once it changed by less than ``tol``
         (relative) over the last block. Sweeping in blocks gives exactly the state of one
         ``train`` call of the same length (tomotopy keeps its generator in the model)."""
         self.ll_trace_: list[tuple[int, float]] = []
         self.converged_ = None
+        total = int(self.iterations)
+        meter = _FitProgress(progress, "DMR sampler", "sweeps", total)
         if self.tol is None:
-            model.train(int(self.iterations), workers=int(self.workers))
+            if progress is None:
+                model.train(total, workers=int(self.workers))
+            else:   # in blocks only to report: the same final state
+                while model.global_step < total:
+                    model.train(min(int(self.check_every), total - int(model.global_step)),
+                                workers=int(self.workers))
+                    meter.update(int(model.global_step),
+                                 f", log-likelihood per word {float(model.ll_per_word):.4f}")
             self.ll_trace_.append((int(model.global_step), float(model.ll_per_word)))
             return
         previous = None
         self.converged_ = False
-        while model.global_step < int(self.iterations):
-            step = min(int(self.check_every), int(self.iterations) - int(model.global_step))
+        while model.global_step < total:
+            step = min(int(self.check_every), total - int(model.global_step))
             model.train(step, workers=int(self.workers))
             ll = float(model.ll_per_word)
             self.ll_trace_.append((int(model.global_step), ll))
+            meter.update(int(model.global_step), f" at most, log-likelihood per word {ll:.4f}")
             if previous is not None and abs(ll - previous) <= float(self.tol) * abs(previous):
                 self.converged_ = True
                 break
             previous = ll
 
     def _infer_held_out(self, held_out, vocabulary, cells, features, numerics,
-                        theta: np.ndarray) -> set[int]:
+                        theta: np.ndarray,
+                        progress: Callable[[str], None] | None = None) -> set[int]:
         """θ of the documents left out of training (``held_out``: (d, word ids)), on
         ``infer_workers`` threads (None: the cores this process may use)."""
         if not held_out:
@@ -1427,10 +1481,13 @@ class SeededDmrModel(BaseTopicModel):
 
             workers = available_cores()
         items = ((d, [vocabulary[i] for i in ids.tolist()]) for d, ids in held_out)
-        return self._infer_into(theta, items, cells, features, numerics, int(workers))
+        meter = _FitProgress(progress, "DMR inference", "documents", len(held_out))
+        return self._infer_into(theta, items, cells, features, numerics, int(workers),
+                                meter=meter)
 
     def _infer_into(self, theta: np.ndarray, items, cells, features, numerics,
-                    workers: int, batch_size: int = 2000) -> set[int]:
+                    workers: int, batch_size: int = 2000,
+                    meter: _FitProgress | None = None) -> set[int]:
         """Write θ_d into ``theta`` for each (d, words) of ``items`` by tomotopy ``infer``; words
         the model never saw are dropped, and a document left with none is skipped (the caller
         gives it the prior mean). Returns the d's done.
@@ -1461,6 +1518,8 @@ class SeededDmrModel(BaseTopicModel):
                     done.update(positions)
                     batch.clear()
                     positions.clear()
+                    if meter is not None:
+                        meter.update(len(done))
 
             for d, words, kwargs in documents():
                 batch.append(model.make_doc(words, **kwargs))
@@ -1480,36 +1539,50 @@ class SeededDmrModel(BaseTopicModel):
             if run:
                 yield run
 
-        if workers > 1:
-            import multiprocessing
+        import multiprocessing
 
+        # the fitted sampler cannot be pickled for a spawned process: without fork (Windows)
+        # the runs are inferred here, one after another (the same θ, see the docstring)
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
             from collections import deque
+            from concurrent.futures import ProcessPoolExecutor
+            from concurrent.futures.process import BrokenProcessPool
 
             # forked, so each process has the fitted sampler without pickling it; at most two
             # runs per process in flight, so a streamed corpus is never held whole
-            ctx = multiprocessing.get_context("fork")
             peaks: dict[int, dict] = {}
-            with ctx.Pool(workers, initializer=_joint_infer_init, initargs=(self,)) as pool:
-                pending: deque = deque()
+            pending: deque = deque()
 
-                def collect() -> None:
-                    ds, rows, peak = pending.popleft().get()
-                    theta[ds] = rows
-                    done.update(ds)
-                    peaks[peak["pid"]] = peak   # VmHWM only rises: the last report is the peak
+            def collect() -> None:
+                ds, rows, peak = pending.popleft().result()
+                theta[ds] = rows
+                done.update(ds)
+                peaks[peak["pid"]] = peak   # VmHWM only rises: the last report is the peak
+                if meter is not None:
+                    meter.update(len(done))
 
-                for run in runs():
-                    pending.append(pool.apply_async(_joint_infer_run, (run,)))
-                    if len(pending) >= 2 * workers:
+            try:
+                with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                         initializer=_joint_infer_init,
+                                         initargs=(self,)) as pool:
+                    for run in runs():
+                        pending.append(pool.submit(_joint_infer_run, run))
+                        if len(pending) >= 2 * workers:
+                            collect()
+                    while pending:
                         collect()
-                while pending:
-                    collect()
+            except BrokenProcessPool:
+                raise UserError(f"an inference worker process died (out of memory?) after "
+                                f"{len(done):,} documents: rerun with fewer infer_workers "
+                                f"(n_jobs) or infer_workers=1") from None
             self.infer_worker_peaks_ = list(peaks.values())
             return done
         for run in runs():
             ds, rows = _joint_infer(self, run)
             theta[ds] = rows
             done.update(ds)
+            if meter is not None:
+                meter.update(len(done))
         return done
 
     def _read_model(self, token2id: Mapping[str, int], n_terms: int) -> None:

@@ -187,7 +187,10 @@ def run_topics(store: Store, config: TopicsConfig | None = None, *,
                        packages=["gensim", "tomotopy", "jieba", "rjieba", "pyLDAvis"]) as run:
             model = _make_model(config, seed_words, seed)
             say(f"fitting {config.model} (restart {restart + 1}/{config.n_restarts}, seed {seed})")
-            model.fit(bow, dictionary, covariates=covariates if config.model == "dmr" else None)
+            if config.model == "dmr":
+                model.fit(bow, dictionary, covariates=covariates, progress=say)
+            else:
+                model.fit(bow, dictionary)
             memory.add_all(getattr(model, "infer_worker_peaks_", ()))
             labels = label_model(model, seed_words, overrides=config.label_overrides)
             counts = save_topic_run(store, run, model, doc_ids, labels, dictionary)

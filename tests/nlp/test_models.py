@@ -8,6 +8,7 @@ and give each document almost all its weight on that topic.
 from __future__ import annotations
 
 import json
+import os
 import re
 import warnings
 
@@ -284,6 +285,46 @@ def test_dmr_joint_inference_in_runs_of_documents():
     assert np.corrcoef(serial.doc_topic_[held].ravel(), alone.doc_topic_[held].ravel())[0, 1] > 0.95
     with pytest.raises(UserError, match="infer_batch must be a positive integer"):
         fit(infer_batch=0)
+
+
+def test_dmr_fit_reports_progress_without_changing_the_result(monkeypatch):
+    import nlp.models
+
+    _, corpus, dictionary, _, cov = synthetic(n_docs=240)
+    monkeypatch.setattr(nlp.models, "_PROGRESS_EVERY_S", 0.0)   # every update, predictably
+    for kwargs in ({}, {"tol": 1e-9}):
+        lines: list[str] = []
+        make = lambda: SeededDmrModel(None, 3, iterations=60, random_state=1, check_every=20,
+                                      max_train_docs=100, infer_batch=50, **kwargs)
+        quiet = quiet_fit(make(), corpus, dictionary, cov)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shown = make().fit(corpus, dictionary, cov, progress=lines.append)
+        assert np.array_equal(quiet.doc_topic_, shown.doc_topic_)
+        sweeps = [line for line in lines if line.startswith("DMR sampler:")]
+        assert [line.split(" sweeps")[0] for line in sweeps] == [
+            "DMR sampler: 20/60", "DMR sampler: 40/60", "DMR sampler: 60/60"]
+        assert all("log-likelihood per word -" in line for line in sweeps)
+        inferred = [line.split(" documents")[0] for line in lines if line.startswith("DMR inference:")]
+        assert inferred == ["DMR inference: 50/140", "DMR inference: 100/140",
+                            "DMR inference: 140/140"]
+        assert lines[-1].startswith("DMR fit: 60 sweeps on 100 documents (")
+        assert ", 140 documents inferred, " in lines[-1]
+
+
+def _worker_dies(run):
+    os._exit(3)   # what the kernel's OOM killer does to a worker, as far as the pool can tell
+
+
+def test_dmr_joint_inference_worker_death_is_a_one_line_error(monkeypatch):
+    import nlp.models
+
+    _, corpus, dictionary, _, cov = synthetic(n_docs=240)
+    monkeypatch.setattr(nlp.models, "_joint_infer_run", _worker_dies)
+    with pytest.raises(UserError, match=r"an inference worker process died \(out of memory\?\) "
+                                        r"after 0 documents: rerun with fewer infer_workers"):
+        quiet_fit(SeededDmrModel(None, 3, iterations=30, random_state=2, max_train_docs=100,
+                                 infer_batch=20, infer_workers=2), corpus, dictionary, cov)
 
 
 def test_dmr_tol_stops_when_the_likelihood_settles(data):
