@@ -979,7 +979,6 @@ class _FitProgress:
                  f"{'?' if math.isnan(left) else f'{left:,.0f}'} s left{extra}")
 
 
-
 def _joint_infer(model: "SeededDmrModel", run: list) -> tuple[list[int], np.ndarray]:
     """θ of one run of (d, words, metadata kwargs), sampled jointly on one thread."""
     tm = model.model_
@@ -1079,17 +1078,16 @@ class SeededDmrModel(BaseTopicModel):
 
     ``infer_batch``: with 1 (the default) each document is inferred on its own, so its θ depends
     on nothing else. tomotopy then copies the whole sampler state (K × V topic-word counts) for
-    every document: 4.7 ms a document at K = 50, V = 35,000, whatever the number of sweeps. With
-    ``infer_batch`` = B > 1, runs of B consecutive documents are sampled jointly (tomotopy
-    ``together=True``): the state is copied once per batch (1.0 ms a document at B = 100), and the
-    batch's own tokens join the topic-word counts while it is sampled (B = 100 documents are
-    ~2 % of 6,000 training documents' tokens). Measured on 2,000 held-out LawRefBook documents
-    (tests/bench, 2026-12-06): θ with B = 100 vs the same documents batched differently (shifted
-    by 50) r = 0.9942, same top topic 96.1 %; each alone after 20 vs 200 sweeps (the sampler's own
-    noise) r = 0.9946, 96.5 %; B = 100 vs each alone r = 0.9941. So the batch changes θ by as
-    much as the sampler's noise does, no more. Batches are fixed by corpus order, so the same
-    corpus gives the same θ; they are independent of each other, so worker processes (forked,
-    ``infer_workers``) do not change θ.
+    every document, whatever the number of sweeps. With ``infer_batch`` = B > 1, runs of B
+    consecutive documents are sampled jointly (tomotopy ``together=True``): the state is copied
+    once per run, and the run's own tokens join the topic-word counts while it is sampled (100
+    documents are ~2 % of 6,000 training documents' tokens). tests/bench/bench_dmr_infer.py
+    (1,997 held-out real-text documents, K = 50, V = 18,202, 20 sweeps, one thread, 2026-12-06):
+    each alone 3.4 ms a document, runs of 100 1.0 ms; θ in runs of 100 vs the same documents in
+    runs shifted by 50: r = 0.9934, same top topic 96.2 %; the sampler's own noise (each alone,
+    20 vs 200 sweeps): r = 0.9935, 96.0 %. So the run changes θ as much as the sampler's noise
+    does, no more. Runs are fixed by corpus order, so the same corpus gives the same θ; they are
+    independent of each other, so worker processes (forked, ``infer_workers``) do not change θ.
 
     ``tol`` stops sampling once the per-word log-likelihood changes by less than
     ``tol`` (relative) over ``check_every`` sweeps — the Gibbs analogue of STM's ``emtol``; the

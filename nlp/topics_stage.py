@@ -53,7 +53,7 @@ class TopicsConfig:
     dmr_max_train_docs: int | None = 6000
     dmr_infer_iterations: int = 20
     #: inferred documents are sampled jointly in runs of this many (1: each alone; see
-    #: SeededDmrModel: 4.7x faster at 100, θ changed no more than by the sampler's own noise)
+    #: SeededDmrModel: 3.4x faster at 100, θ changed no more than by the sampler's own noise)
     dmr_infer_batch: int = 100
     random_state: int = 0
     n_restarts: int = 1
