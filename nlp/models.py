@@ -1528,14 +1528,8 @@ class SeededDmrModel(BaseTopicModel):
             return done
 
         def runs():
-            run: list = []
-            for doc in documents():
-                run.append(doc)
-                if len(run) == joint:
-                    yield run
-                    run = []
-            if run:
-                yield run
+            docs = documents()
+            return iter(lambda: list(islice(docs, joint)), [])
 
         import multiprocessing
 
