@@ -11,5 +11,9 @@
 - :mod:`analysis.coding` — hand-coding sheets and agreement / validation scores;
 - :mod:`analysis.figures`, :mod:`analysis.report` — the figures and the offline HTML report;
 - :mod:`analysis.browse` — Datasette views, metadata and a server handle;
-- :mod:`analysis.outputs` — tables, figures and manifests written the same way everywhere.
+- :mod:`zhengce.common.outputs` — tables, figures and manifests written the same way everywhere.
 """
+
+if __name__ != "zhengce.analysis":  # imported as a top-level "analysis" from a source checkout
+    raise ImportError(f"import zhengce.analysis, not {__name__}: the layers install under the zhengce "
+                      "package (pip install -e . or make install)")

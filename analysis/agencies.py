@@ -31,7 +31,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .data import has_table
 
@@ -157,7 +157,7 @@ def lineage_members(store, root: str, label: str | None = None, *,
     source = "agencies table"
     if agencies is None:
         try:
-            from corpus.gazetteer import Gazetteer
+            from zhengce.corpus.gazetteer import Gazetteer
 
             members = list(Gazetteer.from_store(store).agency_lineage(root))
             source = "gazetteer"

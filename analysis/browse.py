@@ -32,7 +32,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .data import STRATEGIES, has_table
 
@@ -84,7 +84,7 @@ where t.run_id = {LATEST_RUN_SQL}"""
 
 def browse_metadata(store, views: list[str] | None = None) -> dict:
     """Datasette metadata: the corpus export's, plus the strategy views and canned queries."""
-    from corpus.export import datasette_metadata
+    from zhengce.corpus.export import datasette_metadata
 
     meta = datasette_metadata(store)
     name = Path(store.path).stem

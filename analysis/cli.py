@@ -8,10 +8,9 @@ from pathlib import Path
 
 import click
 
-from corpus.errors import UserError
+from zhengce.corpus.cli_options import db_option, open_store
+from zhengce.common.errors import UserError
 
-db_option = click.option("--db", "db_path", default=None, metavar="PATH",
-                         help="Corpus database (default: $ZHENGCE_DB or data/zhengce.db).")
 run_option = click.option("--run", "run_ids", multiple=True, metavar="RUN_ID",
                           help="Topic run(s) to use (repeatable; default: the latest run pooled "
                                "with its restarts).")
@@ -20,12 +19,6 @@ measure_option = click.option("--measure", type=click.Choice(["auto", "topics", 
                               help="Strategy measure: topic shares or the dictionary measure.")
 seed_option = click.option("--random-state", type=int, default=0, show_default=True,
                            help="Seed of every random draw (bootstrap, simulation).")
-
-
-def _store(db_path):
-    from corpus.store import Store
-
-    return Store.open(db_path, create=False)
 
 
 def _sectors(value: str | None):
@@ -67,7 +60,7 @@ def report(db_path, out_dir, run_id, measure, n_boot, n_draws, min_docs, smooth,
     """
     from .report import build_report
 
-    with _store(db_path) as store:
+    with open_store(db_path) as store:
         path = build_report(store, out_dir, run_id, measure=measure, n_boot=n_boot,
                             n_draws=n_draws, min_docs=min_docs,
                             smooth=None if smooth == "none" else smooth, window=window,
@@ -100,10 +93,10 @@ def trajectories(db_path, out_dir, run_ids, measure, n_boot, min_docs, smooth, w
     """
     from .data import load_strategy_data
     from .figures import plot_prevalence
-    from .outputs import save_figure, write_table
+    from zhengce.common.outputs import save_figure, write_table
     from .trajectories import compute_trajectories, pre_post
 
-    with _store(db_path) as store:
+    with open_store(db_path) as store:
         data = load_strategy_data(store, list(run_ids) or None, measure=measure)
     traj = compute_trajectories(data, n_boot=n_boot, min_docs=min_docs, random_state=random_state)
     table = traj.table if smooth == "none" else traj.smoothed(smooth, window=window, frac=frac)
@@ -146,7 +139,7 @@ def effects(db_path, out_dir, run_ids, measure, categories, formula, cluster, ra
     from .data import load_strategy_data
     from .effects import fit_effects
 
-    with _store(db_path) as store:
+    with open_store(db_path) as store:
         data = load_strategy_data(store, list(run_ids) or None, measure=measure)
     for cat in categories or data.strategies:
         fit = fit_effects(data, cat, formula=formula, cluster=None if cluster == "none" else cluster,
@@ -181,7 +174,7 @@ def estimate_effect(db_path, out_dir, run_ids, target, formula, n_draws, method,
     """
     from .effects import estimate_effect as run_estimate
 
-    with _store(db_path) as store:
+    with open_store(db_path) as store:
         est = run_estimate(store, list(run_ids) or None, int(target) if target.isdigit() else target,
                            formula=formula, n_draws=n_draws, method=method, measure=measure,
                            random_state=random_state)
@@ -224,7 +217,7 @@ def code_sample_cmd(db_path, n, out, strata, run_id, random_state):
     """
     from .coding import code_sample
 
-    with _store(db_path) as store:
+    with open_store(db_path) as store:
         result = code_sample(store, n, out, strata=[s.strip() for s in strata.split(",") if s.strip()],
                              run_id=run_id, random_state=random_state)
     click.echo(f"{result['n']} documents: {result['xlsx']} and {result['csv']}")
@@ -248,7 +241,7 @@ def code_score_cmd(sheets, db_path, run_id, out):
     """
     from .coding import code_score
 
-    with _store(db_path) as store:
+    with open_store(db_path) as store:
         score = code_score(list(sheets), store, run_id)
     score.write(out)
     for r in score.pairs.itertuples():
@@ -274,11 +267,11 @@ def browse(db_path, out, port, open_browser):
     Example:
       zhengce browse --db data/demo.db
     """
-    from corpus.store import resolve_db_path
+    from zhengce.corpus.store import resolve_db_path
 
     from .browse import prepare_browse, start_datasette
 
-    with _store(db_path) as store:
+    with open_store(db_path) as store:
         meta = prepare_browse(store, out)
     server = start_datasette(resolve_db_path(db_path), meta, port=port)
     click.echo(f"Datasette: {server.url}/{server.db_name}  (Ctrl-C stops it)")

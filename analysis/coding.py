@@ -30,7 +30,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .data import LEVELS, OTHER, STRATEGIES, has_table, latest_topic_run, period_of
 
@@ -45,7 +45,7 @@ STRATA_COLUMNS = ("level", "period", "province", "doc_type", "source", "level_de
 
 
 def _scheme(scheme):
-    from nlp.scheme import load_scheme
+    from zhengce.nlp.scheme import load_scheme
 
     if scheme is None or isinstance(scheme, (str, Path)):
         return load_scheme(scheme)
@@ -135,7 +135,7 @@ def code_sample(store, n: int, out, *, strata: Sequence[str] = ("level", "period
     sample = pd.concat(picked, ignore_index=True)
     # shuffled so coders do not see the strata in blocks (order effects)
     sample = sample.iloc[rng.permutation(len(sample))].reset_index(drop=True)
-    from nlp.labels import kwic
+    from zhengce.nlp.labels import kwic
 
     rows = []
     for i, r in sample.iterrows():
@@ -346,7 +346,7 @@ class CodingScore:
     info: dict = field(default_factory=dict)
 
     def write(self, out_dir) -> dict:
-        from .outputs import write_manifest, write_table
+        from zhengce.common.outputs import write_manifest, write_table
 
         out = {"pairs": write_table(self.pairs, out_dir, "coding_agreement_pairs",
                                     caption="Agreement between coders (Cohen's kappa)"),

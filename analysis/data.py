@@ -26,8 +26,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from corpus.errors import UserError
-from corpus.export import WTO_YEAR
+from zhengce.common.errors import UserError
+from zhengce.corpus.export import WTO_YEAR
 
 LEVELS: tuple[str, ...] = ("central", "provincial", "local")
 STRATEGIES: tuple[str, ...] = ("directive", "developmental", "regulatory")

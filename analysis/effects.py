@@ -43,8 +43,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from corpus.errors import UserError
-from corpus.export import WTO_YEAR
+from zhengce.common.errors import UserError
+from zhengce.corpus.export import WTO_YEAR
 
 from .data import LEVELS, StrategyData, has_table, load_strategy_data, topic_runs
 
@@ -176,7 +176,7 @@ class EffectFit:
     results: dict = field(default_factory=dict, repr=False)
 
     def write(self, out_dir, name: str | None = None) -> dict[str, dict[str, Path]]:
-        from .outputs import write_table
+        from zhengce.common.outputs import write_table
 
         base = name or f"effects_{self.category}"
         return {
@@ -362,7 +362,7 @@ class EffectEstimate:
     details: dict = field(default_factory=dict)
 
     def write(self, out_dir, name: str | None = None) -> dict[str, dict[str, Path]]:
-        from .outputs import write_table
+        from zhengce.common.outputs import write_table
 
         base = name or f"estimate_effect_{self.target}"
         cap = (f"{self.target}: method of composition ({self.method}, {self.n_draws} draws, "

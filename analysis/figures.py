@@ -7,7 +7,7 @@ open markers and without an interval band, so they never look certain; the legen
 
 Colours follow the Okabe–Ito palette (safe for colour-blind readers) and each series also differs
 in line style and marker, so the figures survive greyscale printing. Chinese labels need a CJK
-font: :func:`analysis.outputs.use_cjk_font` is called first and fails with a clear message when
+font: :func:`zhengce.common.outputs.use_cjk_font` is called first and fails with a clear message when
 none is installed (pass ``chinese=False`` for English-only labels).
 """
 
@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from corpus.export import WTO_YEAR
+from zhengce.corpus.export import WTO_YEAR
 
 LEVEL_STYLE = {
     "central": {"color": "#0072B2", "ls": "-", "marker": "o", "en": "Central", "zh": "中央"},
@@ -46,7 +46,7 @@ def setup(chinese: bool = True) -> str | None:
 
     family = None
     if chinese:
-        from .outputs import use_cjk_font
+        from zhengce.common.outputs import use_cjk_font
 
         family = use_cjk_font()
     rcParams.update({

@@ -29,8 +29,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from corpus.errors import UserError
-from corpus.export import WTO_YEAR
+from zhengce.common.errors import UserError
+from zhengce.corpus.export import WTO_YEAR
 
 from .data import (LEVELS, StrategyData, document_counts, has_table, load_strategy_data,
                    restarts_of, topic_runs)
@@ -117,7 +117,7 @@ def _figure_html(paths: dict[str, Path], caption: str, out_dir: Path) -> str:
 
 
 def _versions(names: Sequence[str]) -> dict[str, str | None]:
-    from corpus.manifest import package_versions
+    from zhengce.common.manifest import package_versions
 
     return package_versions(names)
 
@@ -144,13 +144,13 @@ class _Report:
         self.warnings: list[str] = []
 
     def table(self, df: pd.DataFrame, name: str, caption: str) -> None:
-        from .outputs import write_table
+        from zhengce.common.outputs import write_table
 
         paths = write_table(df, self.tab_dir, name, caption=caption)
         self.files["tables"][name] = {k: str(v) for k, v in paths.items()}
 
     def figure(self, fig, name: str, caption: str) -> str:
-        from .outputs import save_figure
+        from zhengce.common.outputs import save_figure
 
         paths = save_figure(fig, self.fig_dir, name, dpi=self.dpi)
         self.files["figures"][name] = {k: str(v) for k, v in paths.items()}
@@ -552,7 +552,7 @@ def build_report(store, out_dir, run_id: str | None = None, *, measure: str = "a
         page = _page(rep, title, store, data, runs_used)
         path = out / "report.html"
         path.write_text(page, encoding="utf-8")
-        from .outputs import write_manifest
+        from zhengce.common.outputs import write_manifest
 
         manifest = {"report": str(path), "params": params, "run_id": run.run_id,
                     "strategy_runs": used_ids, "measure": data.measure if data is not None else None,

@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .data import StrategyData, has_table
 

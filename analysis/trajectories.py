@@ -35,8 +35,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from corpus.errors import UserError
-from corpus.export import WTO_YEAR
+from zhengce.common.errors import UserError
+from zhengce.corpus.export import WTO_YEAR
 
 from .data import LEVELS, StrategyData
 

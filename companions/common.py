@@ -15,9 +15,9 @@ from typing import Any, Iterable, Literal, Sequence
 
 import pandas as pd
 
-from corpus.errors import UserError
-from corpus.manifest import sha256_file
-from corpus.store import Run, Store
+from zhengce.common.errors import UserError
+from zhengce.common.manifest import sha256_file
+from zhengce.corpus.store import Run, Store
 
 Kind = Literal["float", "int", "str"]
 

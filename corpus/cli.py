@@ -1,131 +1,235 @@
-"""``zhengce``: one thin command-line shell over the library.
+"""Corpus-layer commands of the ``zhengce`` CLI.
 
-Every subcommand parses options, calls one library function, and turns :class:`UserError` into a
-one-line message with exit status 2 (never a traceback for a user mistake). Subcommands that live
-in other packages (nlp, analysis, crawler, companions) are imported only when used, so
-``zhengce --help`` is fast and the corpus layer does not import the heavy stacks.
+The root group (:mod:`zhengce.cli`) finds these commands through the ``zhengce.commands``
+entry points. The options every layer's commands share are in :mod:`.cli_options`.
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
+import json
+from pathlib import Path
 
 import click
 
-from .errors import UserError
+from zhengce.common.errors import UserError
 
-# name -> "module:attribute" of a click command or group, loaded on first use.
-LAZY_COMMANDS: dict[str, str] = {
-    "load": "corpus.cli_corpus:load",
-    "stats": "corpus.cli_corpus:stats",
-    "search": "corpus.cli_corpus:search",
-    "export": "corpus.cli_corpus:export",
-    "demo-corpus": "corpus.cli_corpus:demo_corpus",
-    "rejects": "corpus.cli_corpus:rejects",
-    "runs": "corpus.cli_corpus:runs",
-    "retag": "corpus.cli_corpus:retag",
-    "crawl": "crawler.cli:crawl",
-    "demo-site": "crawler.cli:demo_site",
-    "segment": "nlp.topics_cli:segment",
-    "topics": "nlp.topics_cli:topics",
-    "scheme": "nlp.topics_cli:scheme",
-    "labels": "nlp.topics_cli:labels",
-    "report": "analysis.cli:report",
-    "trajectories": "analysis.cli:trajectories",
-    "effects": "analysis.cli:effects",
-    "estimate-effect": "analysis.cli:estimate_effect",
-    "code": "analysis.cli:code",
-    "browse": "analysis.cli:browse",
-    "shards": "nlp.cli_scale:shards",
-    "coup": "companions.coup.cli:cli",
-    "bank-entry": "companions.bank_entry.cli:cli",
-    "malmquist": "companions.malmquist.cli:cli",
-}
+from .cli_options import db_option, open_store
 
 
-def _import_command(spec: str) -> click.Command | None:
-    module_name, attr = spec.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        # Only a missing *optional dependency* is reported as such; a missing zhengce module
-        # means the command is not part of this installation.
-        if exc.name and not exc.name.split(".")[0] in {"corpus", "nlp", "analysis", "crawler",
-                                                        "companions"}:
-            raise UserError(
-                f"this command needs the optional package {exc.name!r}: "
-                f"pip install 'zhengce[all]' (or run make install)"
-            ) from exc
-        return None
-    return getattr(module, attr, None)
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "folder", "lawrefbook"]),
+              help="What SOURCE is (detected when omitted).")
+@click.option("--mapping", default=None,
+              help="Column mapping: generic, pkulaw, govcn, demo, or a YAML file.")
+@click.option("--map", "overrides", multiple=True, metavar="FIELD=COLUMN",
+              help="Override one mapping entry, e.g. --map title=标题 (repeatable).")
+@click.option("--source", "source_name", default=None, help="Name recorded as the documents' source.")
+@click.option("--encoding", default=None, help="Input encoding (default: UTF-8, else GB18030).")
+@click.option("--delimiter", default=None, help="CSV delimiter (default , or tab for .tsv).")
+@click.option("--sheet", default=None, help="XLSX sheet name (default: the first).")
+@click.option("--metadata", "metadata_csv", type=click.Path(path_type=Path), default=None,
+              help="Sidecar CSV for a folder: a 'file' column plus metadata columns.")
+@click.option("--jobs", "n_jobs", type=int, default=None, help="Worker processes (default: all cores).")
+@click.option("--progress/--no-progress", default=None, help="Live progress line (default: on a terminal).")
+def load(source, db_path, fmt, mapping, overrides, source_name, encoding, delimiter, sheet,
+         metadata_csv, n_jobs, progress):
+    """Load documents from a file or folder into the corpus database.
 
-
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        names = set(super().list_commands(ctx)) | set(LAZY_COMMANDS)
-        return sorted(names)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.commands:
-            return self.commands[cmd_name]
-        spec = LAZY_COMMANDS.get(cmd_name)
-        if spec is None:
-            return None
-        try:
-            return _import_command(spec)
-        except UserError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(2)
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # Listing help without importing every stack: show the names only for lazy commands.
-        rows = []
-        for name in self.list_commands(ctx):
-            if name in self.commands:
-                rows.append((name, self.commands[name].get_short_help_str(60)))
-            else:
-                rows.append((name, f"see: zhengce {name} --help"))
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="zhengce")
-def cli() -> None:
-    """zhengce (政策): build, tag, model and share corpora of Chinese policy documents.
+    Re-loading the same input changes nothing; unreadable records go to the
+    rejects table with the reason (see: zhengce rejects).
 
     \b
-    A typical session:
-      zhengce demo-corpus data/demo-src          # write the offline demo corpus
-      zhengce load data/demo-src/documents.jsonl --mapping demo --db data/demo.db
-      zhengce stats --db data/demo.db
-      zhengce search 出口退税 --db data/demo.db
-
-    The database defaults to data/zhengce.db; set --db or $ZHENGCE_DB to use another.
+    Examples:
+      zhengce load ../shared/corpora/lawrefbook.jsonl.gz
+      zhengce load export.xlsx --mapping pkulaw
+      zhengce load rows.csv --map title=标题 --map text=正文 --map issuer=发文机关
+      zhengce load ./docs --metadata ./docs/meta.csv
     """
+    from .loaders import load_path
+
+    with open_store(db_path, create=True) as store:
+        report = load_path(store, source, mapping=mapping, overrides=list(overrides),
+                           source=source_name, fmt=fmt, encoding=encoding, delimiter=delimiter,
+                           sheet=sheet, metadata_csv=metadata_csv, progress=progress, n_jobs=n_jobs)
+    click.echo(report.line())
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console entry point: user mistakes become one line on stderr and exit status 2."""
-    try:
-        cli.main(args=argv, prog_name="zhengce", standalone_mode=False)
-    except UserError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("Interrupted: everything written so far is saved; run the same command to resume.",
-                   err=True)
-        sys.exit(130)
+@click.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def stats(db_path, as_json):
+    """Documents by level × decade, sources, and tagging coverage.
+
+    \b
+    Example:
+      zhengce stats --db data/demo.db
+    """
+    from .stats import corpus_stats
+
+    with open_store(db_path) as store:
+        result = corpus_stats(store)
+    if as_json:
+        click.echo(json.dumps({"n_documents": result.n_documents, "sources": result.n_sources,
+                               "coverage": result.coverage,
+                               "by_level_decade": json.loads(result.by_level_decade.to_json(orient="index")),
+                               "rejects": result.n_rejects}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(result.render())
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+@click.command()
+@click.argument("query")
+@db_option
+@click.option("--limit", default=20, show_default=True)
+@click.option("--level", type=click.Choice(["central", "provincial", "local"]), default=None)
+def search(query, db_path, limit, level):
+    """Full-text search (Chinese words are segmented for you).
+
+    \b
+    Example:
+      zhengce search 出口退税 --db data/demo.db --level provincial
+    """
+    from .fts import search as run_search
+
+    with open_store(db_path) as store:
+        rows = run_search(store, query, limit=limit,
+                          where="d.level = ?" if level else None, params=[level] if level else None)
+    if not rows:
+        click.echo(f"no documents match {query!r}")
+        return
+    for r in rows:
+        click.echo(f"{r['doc_id']}  {r['year'] or '----'}  {r['level'] or '?':<10} {r['title']}")
+        click.echo(f"    {r['snippet']}")
+    click.echo(f"{len(rows)} result(s) for {query!r}")
+
+
+@click.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default=None,
+              help="Output format (default: from OUT's suffix).")
+@click.option("--level", "levels", multiple=True, type=click.Choice(["central", "provincial", "local"]))
+@click.option("--years", default=None, metavar="FROM-TO", help="e.g. 1995-2010")
+@click.option("--region", "regions", multiple=True, help="Province/prefecture/county name or code.")
+@click.option("--agency", "agencies", multiple=True, help="Agency id (see the agencies table), e.g. ndrc.")
+@click.option("--sector", "sectors", multiple=True, help="GB/T 4754 code, e.g. 36 (automobiles) or 3973.")
+@click.option("--doc-type", "doc_types", multiple=True, help="e.g. 通知, 意见, 办法.")
+@click.option("--no-text", is_flag=True, help="Leave the full text out.")
+@click.option("--r", "r_friendly", is_flag=True,
+              help="R-friendly: covariates + segmented text, ready for stm/quanteda.")
+@click.option("--datasette", "datasette_out", type=click.Path(path_type=Path), default=None,
+              help="Also write Datasette metadata.json here.")
+def export(out, db_path, fmt, levels, years, regions, agencies, sectors, doc_types, no_text,
+           r_friendly, datasette_out):
+    """Export documents (with codebook and datapackage.json) for other scholars.
+
+    \b
+    Examples:
+      zhengce export out/corpus.parquet --level provincial --years 1995-2010
+      zhengce export out/stm.csv --r --sector 36
+      zhengce export out/docs.jsonl --datasette data/metadata.json
+    """
+    from .export import ExportFilter, export_documents, write_datasette_metadata
+
+    year_from = year_to = None
+    if years:
+        try:
+            a, _, b = years.partition("-")
+            year_from = int(a) if a else None
+            year_to = int(b) if b else None
+        except ValueError:
+            raise UserError(f"--years {years!r}: write it as FROM-TO, e.g. 1995-2010") from None
+    flt = ExportFilter(levels=levels, year_from=year_from, year_to=year_to, regions=regions,
+                       agencies=agencies, sectors=sectors, doc_types=doc_types)
+    with open_store(db_path) as store:
+        result = export_documents(store, out, fmt=fmt, flt=flt, include_text=not no_text,
+                                  r_friendly=r_friendly)
+        if datasette_out:
+            write_datasette_metadata(store, datasette_out)
+    click.echo(f"exported {result['rows']:,} documents to {result['path']} "
+               f"(codebook: {result['codebook']}, {result['datapackage']})")
+
+
+@click.command("demo-corpus")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("-n", "--documents", "n_documents", default=600, show_default=True)
+@click.option("--random-state", default=0, show_default=True)
+def demo_corpus(out_dir, n_documents, random_state):
+    """Write the offline demo corpus (documents.jsonl + the planted truth beside it).
+
+    \b
+    Example:
+      zhengce demo-corpus data/demo-src -n 600
+      zhengce load data/demo-src/documents.jsonl --mapping demo --db data/demo.db
+    """
+    from .demo import write_demo_corpus
+
+    counts = write_demo_corpus(out_dir, n_documents=n_documents, random_state=random_state)
+    click.echo(f"wrote {n_documents:,} demo documents to {out_dir} ({json.dumps(counts, ensure_ascii=False, default=str)})")
+
+
+@click.command()
+@db_option
+@click.option("--limit", default=20, show_default=True)
+@click.option("--run", "run_id", default=None, help="Only this run's rejects.")
+def rejects(db_path, limit, run_id):
+    """List rejected records with their reasons.
+
+    \b
+    Example:
+      zhengce rejects --db data/demo.db --limit 5
+    """
+    with open_store(db_path) as store:
+        where = "where run_id = ?" if run_id else ""
+        rows = store.db.execute(
+            f"select id, stage, source, record_ref, reason from rejects {where} order by id desc limit ?",
+            ([run_id] if run_id else []) + [limit]).fetchall()
+        total = store.count("rejects")
+    for r in rows:
+        click.echo(f"#{r[0]} [{r[1]}] {r[3]}: {r[4]}")
+    click.echo(f"{total:,} reject(s) in total")
+
+
+@click.command()
+@db_option
+@click.option("--stage", default=None)
+@click.option("--limit", default=10, show_default=True)
+def runs(db_path, stage, limit):
+    """List runs with their status and summary (manifests are in the runs table).
+
+    \b
+    Example:
+      zhengce runs --db data/demo.db --stage load
+    """
+    with open_store(db_path) as store:
+        where = "where stage = ?" if stage else ""
+        rows = store.db.execute(
+            f"select run_id, status, started_at, summary from runs {where} order by started_at desc limit ?",
+            ([stage] if stage else []) + [limit]).fetchall()
+    from zhengce.common.memory import MemoryReport
+
+    for run_id, status, started, summary in rows:
+        data = json.loads(summary) if summary else {}
+        memory = data.pop("peak_memory", None) if isinstance(data, dict) else None
+        click.echo(f"{run_id}  {status:<7} {started}  "
+                   f"{json.dumps(data, ensure_ascii=False, default=str) if data else ''}")
+        if memory:
+            click.echo(f"  {MemoryReport.from_dict(memory).line()}")
+
+
+@click.command()
+@db_option
+def retag(db_path):
+    """Re-run metadata tagging over the stored raw records (no re-fetching).
+
+    \b
+    Example:
+      zhengce retag --db data/demo.db
+    """
+    from .retag import retag_all
+
+    with open_store(db_path) as store:
+        summary = retag_all(store)
+    click.echo(f"retagged {summary['documents']:,} documents: {summary['changed']:,} changed")

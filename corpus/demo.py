@@ -49,7 +49,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from .errors import UserError
+from zhengce.common.errors import UserError
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "demo"
 

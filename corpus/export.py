@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from .errors import UserError
-from .manifest import sha256_file
+from zhengce.common.errors import UserError
+from zhengce.common.manifest import sha256_file
 from .store import Store, utcnow
 
 WTO_YEAR = 2001  # accession on 11 Dec 2001: documents dated 2002 onward are "post"

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from .errors import UserError
+from zhengce.common.errors import UserError
 from .store import Store
 
 _NON_WORD = frozenset(ch for ch in map(chr, range(0x10000))

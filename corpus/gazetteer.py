@@ -64,7 +64,7 @@ from typing import Any, Iterator, NamedTuple
 
 import yaml
 
-from .errors import UserError
+from zhengce.common.errors import UserError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 AGENCIES_FILE = DATA_DIR / "agencies.yaml"

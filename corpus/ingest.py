@@ -21,9 +21,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .dedupe import (NEAR_DUPLICATE_THRESHOLD, band_buckets, blob_to_signature, estimated_jaccard,
                      fold_width, minhash, signature_to_blob, text_hash)
-from .errors import RecordError
-from .manifest import sha256_bytes, sha256_text
-from .memory import MemoryReport, process_peak
+from zhengce.common.errors import RecordError
+from zhengce.common.manifest import sha256_bytes, sha256_text
+from zhengce.common.memory import MemoryReport, process_peak
 from .store import DOCUMENT_COLUMNS, Run, Store, to_json, utcnow
 
 MAX_TEXT_CHARS = 5_000_000

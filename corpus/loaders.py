@@ -25,9 +25,9 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
-from .errors import UserError
+from zhengce.common.errors import UserError
 from .ingest import Ingestor, LoadReport, SourceRecord
-from .manifest import sha256_bytes, sha256_text
+from zhengce.common.manifest import sha256_bytes, sha256_text
 from .store import Store
 
 CANONICAL_FIELDS = (
@@ -68,7 +68,7 @@ class Mapping:
             if str(spec) not in names:
                 raise UserError(f"unknown mapping {spec!r}: use one of {', '.join(names)} "
                                 "or a YAML file (see corpus/mappings/generic.yaml)")
-            text = resources.files("corpus.mappings").joinpath(f"{spec}.yaml").read_text("utf-8")
+            text = resources.files("zhengce.corpus.mappings").joinpath(f"{spec}.yaml").read_text("utf-8")
             where = f"built-in mapping {spec}"
         try:
             data = yaml.safe_load(text) or {}
@@ -140,7 +140,7 @@ class Mapping:
 
 
 def builtin_mappings() -> list[str]:
-    return sorted(p.name[:-5] for p in resources.files("corpus.mappings").iterdir()
+    return sorted(p.name[:-5] for p in resources.files("zhengce.corpus.mappings").iterdir()
                   if p.name.endswith(".yaml"))
 
 

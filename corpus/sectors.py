@@ -27,7 +27,7 @@ import functools
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from .errors import UserError
+from zhengce.common.errors import UserError
 
 KINDS = {2: "division", 3: "group", 4: "class"}
 N_DIVISIONS = 31

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from .errors import UserError
+from zhengce.common.errors import UserError
 from .store import Store, utcnow
 
 FORMAT_VERSION = 1
@@ -342,7 +342,7 @@ def export_tokens(store: Store, out: str | os.PathLike, config_hash: str, *,
     """Write the token cache of one segmentation (``tokens`` under ``config_hash``) to
     ``out/tokens``, so inference or scoring can run on shards of an already segmented corpus.
     The segmenter configuration goes into the manifest (import re-registers it)."""
-    from nlp.segment import ensure_token_tables
+    from zhengce.nlp.segment import ensure_token_tables
 
     ensure_token_tables(store)
     cfg = store.db.execute("select config from segmenter_configs where config_hash = ?",
@@ -387,7 +387,7 @@ def _check_known_documents(store: Store, doc_ids: list[str], where: str) -> None
 def _ensure_run(store: Store, run_id: str, stage: str, params: dict, started_at: str | None,
                 finished_at: str | None, summary: dict) -> bool:
     """Record the run that made imported results (once); True when newly recorded."""
-    from .manifest import make_manifest
+    from zhengce.common.manifest import make_manifest
 
     if store.db["runs"].count_where("run_id = ?", [run_id]):
         return False
@@ -402,15 +402,15 @@ def _ensure_run(store: Store, run_id: str, stage: str, params: dict, started_at:
 
 
 def _import_tokens(store: Store, sset: ShardSet) -> int:
-    from nlp.normalize import Normalizer
-    from nlp.segment import ensure_token_tables, register_config
+    from zhengce.nlp.normalize import Normalizer
+    from zhengce.nlp.segment import ensure_token_tables, register_config
 
     ensure_token_tables(store)
     config_hash = sset.manifest.get("config_hash")
     cfg = sset.manifest.get("segmenter_config") or {}
     try:
         normalizer = Normalizer(**cfg["normalizer"]["params"])
-        from nlp.segment import Segmenter
+        from zhengce.nlp.segment import Segmenter
 
         segmenter = Segmenter(**cfg["segmenter"]["params"])
     except (KeyError, TypeError):
@@ -498,14 +498,14 @@ def import_shards(store: Store, root: str | os.PathLike,
                 out["tokens"] = {"documents": _import_tokens(store, sset),
                                  "config_hash": sset.manifest.get("config_hash")}
             elif kind == "doc_topics":
-                from nlp.labels import ensure_topic_tables
+                from zhengce.nlp.labels import ensure_topic_tables
 
                 n, run_id = _import_long(store, sset, "doc_topics",
                                          ["run_id", "doc_id", "topic", "weight"], "topics_infer",
                                          lambda s: ensure_topic_tables(s.db))
                 out["doc_topics"] = {"documents": n, "run_id": run_id}
             else:
-                from nlp.scheme import ensure_scores_table
+                from zhengce.nlp.scheme import ensure_scores_table
 
                 n, run_id = _import_long(store, sset, "dictionary_scores",
                                          ["run_id", "doc_id", "category", "n_terms",

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
-from .errors import UserError
+from zhengce.common.errors import UserError
 
 DEFAULT_DB = Path("data") / "zhengce.db"
 DB_ENV_VAR = "ZHENGCE_DB"
@@ -256,7 +256,7 @@ class Store:
         ``*seed*``), input hashes and the versions of the packages the stage used. A run that
         raises is kept with ``status='failed'`` and the error, so nothing about it is lost.
         """
-        from .manifest import make_manifest, new_run_id
+        from zhengce.common.manifest import make_manifest, new_run_id
 
         run = Run(store=self, run_id=new_run_id(stage), stage=stage, params=dict(params or {}))
         manifest = make_manifest(stage, run.params, inputs or {}, packages)
@@ -275,7 +275,7 @@ class Store:
 
     def _finish(self, run: "Run", status: str) -> None:
         # Every run records the peak memory of its main process and of the workers its stage
-        # reported (corpus.memory: VmHWM per process, not ru_maxrss).
+        # reported (zhengce.common.memory: VmHWM per process, not ru_maxrss).
         run.summary.setdefault("peak_memory", run.memory.finish().as_dict())
         self.db["runs"].update(
             run.run_id,
@@ -303,7 +303,7 @@ class Run:
     params: dict
 
     def __post_init__(self) -> None:
-        from .memory import MemoryReport
+        from zhengce.common.memory import MemoryReport
 
         self.summary: dict[str, Any] = {}
         #: per-process peak memory of this run; stages add their workers' peaks to it

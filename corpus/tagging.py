@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .errors import RecordError, UserError
+from zhengce.common.errors import RecordError, UserError
 
 __all__ = [
     "cn_to_int",

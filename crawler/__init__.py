@@ -7,4 +7,8 @@ distributed crawls over Redis (``crawler.distributed``). Everything is stored th
 layer (:class:`corpus.ingest.Ingestor`) by one writer; the crawl state lives in the store.
 """
 
+if __name__ != "zhengce.crawler":  # imported as a top-level "crawler" from a source checkout
+    raise ImportError(f"import zhengce.crawler, not {__name__}: the layers install under the zhengce "
+                      "package (pip install -e . or make install)")
+
 __all__ = ["cli", "runner", "sitespec", "settings"]

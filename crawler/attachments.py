@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from corpus.loaders import extract_file_text
+from zhengce.corpus.loaders import extract_file_text
 
 EXTRACTABLE = {".pdf", ".docx"}
 KNOWN_EXTENSIONS = {".pdf", ".docx", ".doc", ".xls", ".xlsx", ".wps", ".zip", ".rar", ".txt",

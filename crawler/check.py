@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
-from corpus.loaders import html_to_text
+from zhengce.corpus.loaders import html_to_text
 
 from .extract import body_text, decode_page, extract_labels, looks_chinese, cjk_share
 from .sitespec import SiteSpec, load_spec, select

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import click
 
-from corpus.errors import UserError
-from corpus.store import resolve_db_path
+from zhengce.common.errors import UserError
+from zhengce.corpus.store import resolve_db_path
 
 
 @click.group(invoke_without_command=True)

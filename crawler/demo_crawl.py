@@ -9,7 +9,7 @@ issuer, through the corpus layer's gazetteer).
 
 from __future__ import annotations
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .demo_site.render import LOCAL_SPECS, SiteContent
 from .runner import CrawlTarget, resolve_sites

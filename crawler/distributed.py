@@ -36,7 +36,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .items import AttachmentItem, PageItem, RecordItem, RejectItem, from_wire, to_wire
 from .runner import CrawlTarget, resolve_sites
@@ -266,22 +266,22 @@ def worker_settings(redis_url: str, *, base_url: str | None = None, throttle: bo
     settings = crawl_settings(None, base_url=base_url, throttle=throttle, **overrides)
     settings.update({
         "REDIS_URL": redis_url,
-        "SCHEDULER": "crawler.distributed.Scheduler",
+        "SCHEDULER": "zhengce.crawler.distributed.Scheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,        # one worker closing must not flush the shared queue
         "SCHEDULER_QUEUE_KEY": f"{PREFIX}:%(spider)s:requests",
         "SCHEDULER_DUPEFILTER_KEY": f"{PREFIX}:%(spider)s:dupefilter",
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
-        "SCHEDULER_SERIALIZER": "crawler.redis_serializer",
+        "SCHEDULER_SERIALIZER": "zhengce.crawler.redis_serializer",
         "MAX_IDLE_TIME_BEFORE_CLOSE": max_idle,
     })
     settings["ITEM_PIPELINES"] = {
-        "crawler.pipelines.ValidatePipeline": 100,
-        "crawler.pipelines.NormalisePipeline": 200,
-        "crawler.pipelines.DedupePipeline": 300,
-        "crawler.distributed.RedisItemSink": 900,
+        "zhengce.crawler.pipelines.ValidatePipeline": 100,
+        "zhengce.crawler.pipelines.NormalisePipeline": 200,
+        "zhengce.crawler.pipelines.DedupePipeline": 300,
+        "zhengce.crawler.distributed.RedisItemSink": 900,
     }
-    settings["EXTENSIONS"] = {**settings["EXTENSIONS"], "crawler.distributed.WorkerPresence": 510}
+    settings["EXTENSIONS"] = {**settings["EXTENSIONS"], "zhengce.crawler.distributed.WorkerPresence": 510}
     return settings
 
 

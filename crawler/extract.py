@@ -23,7 +23,7 @@ from typing import Iterable
 
 from parsel import Selector
 
-from corpus.loaders import decode_text_bytes, html_to_text
+from zhengce.corpus.loaders import decode_text_bytes, html_to_text
 
 # canonical field -> labels as printed by the sites (after whitespace/colon removal)
 LABEL_ALIASES: dict[str, tuple[str, ...]] = {

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from corpus.ingest import SourceRecord
+from zhengce.corpus.ingest import SourceRecord
 
 
 @dataclass

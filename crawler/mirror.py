@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import NotConfigured
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 
 def check_base_url(base_url: str) -> str:

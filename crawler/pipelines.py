@@ -12,8 +12,8 @@ from collections import deque
 
 from scrapy.exceptions import DropItem
 
-from corpus.errors import UserError
-from corpus.ingest import SourceRecord
+from zhengce.common.errors import UserError
+from zhengce.corpus.ingest import SourceRecord
 
 from .extract import CJK_THRESHOLD, cjk_share, strip_tags
 from .items import DocumentItem, PageItem, RecordItem, RejectItem, AttachmentItem

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .settings import crawl_settings
 from .sitespec import shipped_specs, spec_path
@@ -108,13 +108,13 @@ class CrawlSummary:
 def _memory_suffix(peak_memory: dict | None) -> str:
     if not peak_memory:
         return ""
-    from corpus.memory import MemoryReport
+    from zhengce.common.memory import MemoryReport
 
     return "; " + MemoryReport.from_dict(peak_memory).line()
 
 
 def read_summary(db: str, run_id: str | None = None) -> CrawlSummary | None:
-    from corpus.store import Store
+    from zhengce.corpus.store import Store
 
     if not Path(db).exists():
         return None

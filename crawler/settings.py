@@ -49,21 +49,21 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
     "DOWNLOADER_MIDDLEWARES": {
         "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-        "crawler.middlewares.RobotsTxtMiddleware": 100,
+        "zhengce.crawler.middlewares.RobotsTxtMiddleware": 100,
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-        "crawler.middlewares.BackoffRetryMiddleware": 550,
-        "crawler.middlewares.RetryDelayMiddleware": 560,
+        "zhengce.crawler.middlewares.BackoffRetryMiddleware": 550,
+        "zhengce.crawler.middlewares.RetryDelayMiddleware": 560,
         # after HttpCompressionMiddleware (590), before MetaRefreshMiddleware (580)
-        "crawler.middlewares.EncodingOverrideMiddleware": 585,
+        "zhengce.crawler.middlewares.EncodingOverrideMiddleware": 585,
     },
-    "SPIDER_MIDDLEWARES": {"crawler.middlewares.SkipDoneMiddleware": 600},
+    "SPIDER_MIDDLEWARES": {"zhengce.crawler.middlewares.SkipDoneMiddleware": 600},
     "ITEM_PIPELINES": {
-        "crawler.pipelines.ValidatePipeline": 100,
-        "crawler.pipelines.NormalisePipeline": 200,
-        "crawler.pipelines.DedupePipeline": 300,
-        "crawler.pipelines.StorePipeline": 900,
+        "zhengce.crawler.pipelines.ValidatePipeline": 100,
+        "zhengce.crawler.pipelines.NormalisePipeline": 200,
+        "zhengce.crawler.pipelines.DedupePipeline": 300,
+        "zhengce.crawler.pipelines.StorePipeline": 900,
     },
-    "EXTENSIONS": {"crawler.extensions.CrawlProgress": 500},
+    "EXTENSIONS": {"zhengce.crawler.extensions.CrawlProgress": 500},
     "ZHENGCE_BATCH_SIZE": 32,
     # the one writer: a separate process (tags and stores while this one crawls), or "inline"
     "ZHENGCE_WRITER": "process",
@@ -72,8 +72,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "ZHENGCE_PROGRESS_INTERVAL": 2.0,
 }
 
-MIRROR_HANDLERS = {"http": "crawler.mirror.MirrorDownloadHandler",
-                   "https": "crawler.mirror.MirrorDownloadHandler"}
+MIRROR_HANDLERS = {"http": "zhengce.crawler.mirror.MirrorDownloadHandler",
+                   "https": "zhengce.crawler.mirror.MirrorDownloadHandler"}
 
 
 def crawl_settings(db: str | None, *, base_url: str | None = None, refresh: bool = False,

@@ -44,8 +44,8 @@ import yaml
 from cssselect import SelectorError
 from parsel import Selector
 
-from corpus.errors import UserError
-from corpus.loaders import CANONICAL_FIELDS
+from zhengce.common.errors import UserError
+from zhengce.corpus.loaders import CANONICAL_FIELDS
 
 SPEC_DIR = Path(__file__).resolve().parent / "specs"
 DEFAULT_KEYS = ("level", "province", "prefecture", "county")

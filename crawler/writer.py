@@ -24,9 +24,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from corpus.ingest import Ingestor, LoadReport, Prepared, make_doc_id, prepare_record
-from corpus.memory import MemoryReport, process_peak
-from corpus.store import Store, utcnow
+from zhengce.corpus.ingest import Ingestor, LoadReport, Prepared, make_doc_id, prepare_record
+from zhengce.common.memory import MemoryReport, process_peak
+from zhengce.corpus.store import Store, utcnow
 
 from .attachments import attachment_root, store_file
 from .items import AttachmentItem, PageItem, RecordItem, RejectItem
@@ -50,8 +50,8 @@ def _ready() -> bool:
 
 def _warm_worker() -> None:
     """Load the gazetteer and the segmenter once per worker, not on the first batch."""
-    from corpus.fts import segment_for_index
-    from corpus.tag import tag_fields
+    from zhengce.corpus.fts import segment_for_index
+    from zhengce.corpus.tag import tag_fields
 
     tag_fields({"title": "国务院关于加强工业管理的通知", "text": "测试", "issuer": "国务院"})
     segment_for_index("测试文本")

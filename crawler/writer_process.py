@@ -145,7 +145,7 @@ class WriterProcess:
     def close(self, timeout: float = 600.0) -> dict | None:
         """Store what is left, record the run's summary, wait for the process."""
         self.check()
-        from corpus.memory import process_peak
+        from zhengce.common.memory import process_peak
 
         self.inbox.put(("close", self.crawl_stats, process_peak("crawl")))
         deadline = time.monotonic() + timeout

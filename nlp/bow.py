@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .segment import ensure_token_tables
 

@@ -57,9 +57,9 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from corpus import shards as sh
-from corpus.errors import UserError
-from corpus.store import utcnow
+from zhengce.corpus import shards as sh
+from zhengce.common.errors import UserError
+from zhengce.corpus.store import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def _hash_json(value: Any) -> str:
 
 def folder_hash(path: str | os.PathLike) -> str:
     """SHA-256 over the relative names and contents of every file under ``path`` (a saved model)."""
-    from corpus.manifest import input_hash
+    from zhengce.common.manifest import input_hash
 
     path = Path(path)
     if not path.exists():
@@ -86,7 +86,7 @@ def folder_hash(path: str | os.PathLike) -> str:
 
 
 # Kept importable from here: the benchmark drivers and older scripts read it from this module.
-from corpus.memory import MemoryReport, peak_rss_mb, process_peak  # noqa: E402
+from zhengce.common.memory import MemoryReport, peak_rss_mb, process_peak  # noqa: E402
 
 
 def document_seed(random_state: int, doc_id: str) -> int:
@@ -642,7 +642,7 @@ def _stage_run_id(stage: Stage, out_folder: Path, run_id: str | None) -> str | N
     reused shards and new ones agree."""
     if stage.run_stage is None:
         return None
-    from corpus.manifest import new_run_id
+    from zhengce.common.manifest import new_run_id
 
     marker = out_folder / STAGE_FILE
     if run_id is None and marker.is_file():

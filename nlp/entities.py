@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .normalize import Normalizer
 from .segment import DICTIONARIES, Segmenter, read_user_dict
@@ -92,7 +92,7 @@ def gazetteer_names() -> tuple[list[str], list[str]] | None:
     left out, as in ``Gazetteer.find_places``.
     """
     try:
-        from corpus.gazetteer import Gazetteer
+        from zhengce.corpus.gazetteer import Gazetteer
 
         gazetteer = Gazetteer.default()
         agencies = [name for name, _ in gazetteer.agency_names()]
@@ -113,7 +113,7 @@ def default_names() -> tuple[list[str], list[str], str]:
     """``(agency names, place names, source)`` from the gazetteer, else the fallback hand list."""
     names = gazetteer_names()
     if names is not None:
-        return names[0], names[1], "corpus.gazetteer"
+        return names[0], names[1], "zhengce.corpus.gazetteer"
     entries = read_user_dict(NAMES_FALLBACK)
     return ([e.word for e in entries if e.tag == "nt"],
             [e.word for e in entries if e.tag == "ns"], NAMES_FALLBACK.name)

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .models import CorpusStats, scan_corpus
 

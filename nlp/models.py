@@ -61,7 +61,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -996,7 +996,7 @@ def _joint_infer_init(model: "SeededDmrModel") -> None:
 
 
 def _joint_infer_run(run: list) -> tuple[list[int], np.ndarray, dict]:
-    from corpus.memory import process_peak
+    from zhengce.common.memory import process_peak
 
     ds, rows = _joint_infer(_JOINT_INFER_MODEL, run)
     return ds, rows, process_peak("infer worker")

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 DICTIONARIES = Path(__file__).resolve().parent / "dictionaries"
 DEFAULT_PATTERNS_FILE = DICTIONARIES / "boilerplate.txt"

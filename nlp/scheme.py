@@ -6,7 +6,7 @@ plain term (weight 1) or a mapping ``{term, ambiguous, weight, note}``. ``domain
 boilerplate common to all documents.
 
 * :func:`load_scheme` reads and validates a scheme (``yaml.SafeLoader`` plus a duplicate-key check),
-  raising :class:`corpus.errors.UserError` that names the file and the key.
+  raising :class:`zhengce.common.errors.UserError` that names the file and the key.
 * :func:`scheme_check` reports, per seed, its document frequency in a token corpus, whether the
   topic-model dictionary and the segmenter's vocabulary know it, and whether the segmenter cuts it
   into pieces (a split seed can never be counted, which is why seeds go into the user dictionary).
@@ -28,7 +28,7 @@ from typing import Iterable
 
 import yaml
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 SCHEMES = Path(__file__).resolve().parent / "schemes"
 DEFAULT_SCHEME = SCHEMES / "tan.yaml"

@@ -95,7 +95,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .normalize import Normalizer
 
@@ -586,7 +586,7 @@ def ensure_token_tables(store) -> None:
 
 def register_config(store, normalizer: Normalizer, segmenter: Segmenter) -> str:
     """Store the configuration behind a token config hash; returns the hash."""
-    from corpus.store import utcnow
+    from zhengce.corpus.store import utcnow
 
     ensure_token_tables(store)
     config_hash = token_config_hash(normalizer, segmenter)
@@ -653,7 +653,7 @@ def _segment_batch(batch: list[tuple[str, str]], config_hash: str,
 
 def _segment_batch_remote(batch: list[tuple[str, str]], config_hash: str):
     """In a pool worker: :func:`_segment_batch` plus this worker's peak memory."""
-    from corpus.memory import process_peak
+    from zhengce.common.memory import process_peak
 
     return (*_segment_batch(batch, config_hash), process_peak("segment worker"))
 

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .labels import stm_exclusivity
 from .models import check_dictionary, check_restartable, scan_corpus

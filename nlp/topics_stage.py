@@ -19,9 +19,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from corpus.errors import UserError
-from corpus.memory import MemoryReport
-from corpus.store import Store
+from zhengce.common.errors import UserError
+from zhengce.common.memory import MemoryReport
+from zhengce.corpus.store import Store
 
 WTO_YEAR = 2001
 MODELS = ("seeded_lda", "lda", "dmr")
@@ -196,7 +196,7 @@ def run_topics(store: Store, config: TopicsConfig | None = None, *,
             counts = save_topic_run(store, run, model, doc_ids, labels, dictionary)
             run_out = out / run.run_id
             run_out.mkdir(parents=True, exist_ok=True)
-            from analysis.outputs import write_table
+            from zhengce.common.outputs import write_table
 
             table = topic_table(model.topic_word_, model.vocabulary_, model.word_counts_,
                                 doc_topic=model.doc_topic_)

@@ -44,7 +44,7 @@ def fixtures_dir() -> Path:
 
 @pytest.fixture
 def store():
-    from corpus.store import Store
+    from zhengce.corpus.store import Store
 
     s = Store.memory()
     yield s

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from companions.common import default_out_dir
-from corpus.errors import UserError
+from zhengce.companions.common import default_out_dir
+from zhengce.common.errors import UserError
 
 from .model import COV_TYPES, FDI_SCALES
 
@@ -51,7 +51,7 @@ def cli(input_path, db_path, out_dir, fdi_scale, cov_types, min_clusters, alpha,
       zhengce bank-entry --input my_panel.csv --out out/bank_entry --fdi-scale millions
       zhengce bank-entry --simulate --random-state 7 --out out/bank_entry_sim
     """
-    from corpus.store import Store, resolve_db_path
+    from zhengce.corpus.store import Store, resolve_db_path
 
     from .loader import load_panel, sample_path
     from .model import BankEntryOLS

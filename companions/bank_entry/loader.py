@@ -36,8 +36,8 @@ from typing import Literal
 
 import pandas as pd
 
-from companions.common import ColumnSpec, LoadReport, bundled, load_table, validate_frame
-from corpus.errors import UserError
+from zhengce.companions.common import ColumnSpec, LoadReport, bundled, load_table, validate_frame
+from zhengce.common.errors import UserError
 
 PANEL_TABLE = "bank_entry_panel"
 SOURCE = "bank_entry"
@@ -82,7 +82,7 @@ def sample_path() -> Path:
     """The bundled SYNTHETIC sample (see data/README.md)."""
     from .sample import SAMPLE_FILENAME
 
-    return bundled("companions.bank_entry", SAMPLE_FILENAME)
+    return bundled("zhengce.companions.bank_entry", SAMPLE_FILENAME)
 
 
 def _row_problems(typed: pd.DataFrame) -> list[tuple[int, str]]:

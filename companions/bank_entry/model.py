@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .loader import REGRESSORS, prepare_panel
 

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.outputs import save_figure, to_markdown, write_manifest, write_table
-from corpus.errors import UserError
-from corpus.manifest import package_versions, sha256_file
+from zhengce.common.outputs import save_figure, to_markdown, write_manifest, write_table
+from zhengce.common.errors import UserError
+from zhengce.common.manifest import package_versions, sha256_file
 
 from .model import PAPER_REPORTED, VARIABLE_LABELS, BankEntryOLS
 

@@ -4,7 +4,7 @@ out-of-time forecast.
 
 REIGN rows are leader-months: see :func:`country_months` for one row per country and month.
 
-    from companions.coup import PaperCoupModel, HonestCoupModel, sample_path
+    from zhengce.companions.coup import PaperCoupModel, HonestCoupModel, sample_path
     import pandas as pd
     frame = pd.read_csv(sample_path())          # bundled SYNTHETIC monthly REIGN sample
     paper = PaperCoupModel(n_estimators=500, random_state=0).fit(frame)

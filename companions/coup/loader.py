@@ -32,11 +32,11 @@ from typing import Literal, Sequence
 
 import pandas as pd
 
-from companions.common import ColumnSpec, LoadReport, bundled, load_table, read_frame
-from corpus.errors import UserError
-from corpus.store import Run, Store
+from zhengce.companions.common import ColumnSpec, LoadReport, bundled, load_table, read_frame
+from zhengce.common.errors import UserError
+from zhengce.corpus.store import Run, Store
 
-PACKAGE = "companions.coup"
+PACKAGE = "zhengce.companions.coup"
 SOURCE = "coup"
 
 REIGN_2019 = "2019-2020"

@@ -37,7 +37,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 TARGET = "pt_attempt"
 # Columns the paper removes as "undefined".

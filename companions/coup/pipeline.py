@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from companions.common import default_out_dir
-from corpus.errors import UserError
-from corpus.store import Store, resolve_db_path
+from zhengce.companions.common import default_out_dir
+from zhengce.common.errors import UserError
+from zhengce.corpus.store import Store, resolve_db_path
 
 from .loader import REIGN_2019, join_country_year, load_ptcoups, load_reign_country_year, \
     load_reign_monthly, sample_path

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.outputs import save_figure, to_markdown, write_manifest, write_table
-from corpus.store import Store
+from zhengce.common.outputs import save_figure, to_markdown, write_manifest, write_table
+from zhengce.corpus.store import Store
 
 from .model import HonestCoupModel, PaperCoupModel, compare_metrics
 

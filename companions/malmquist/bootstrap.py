@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import pandas as pd
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .dea import DIRECT_LIMIT, Frontier, solve_blocks
 from .model import geometric_mean

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from . import sample as sample_mod
 
@@ -64,7 +64,7 @@ def cli(input_path, firm, period, inputs, outputs, groups, dea_file, dea_ins, n_
       zhengce malmquist --dea-file eg4-dta.txt --periods 3 --n-outputs 1 --out out/eg4
       zhengce malmquist --bootstrap 200 --random-state 1 --out out/malmquist
     """
-    from companions.common import default_out_dir
+    from zhengce.companions.common import default_out_dir
 
     from .loader import load_panel, read_deap, store_results
     from .model import MalmquistIndex
@@ -123,12 +123,12 @@ def cli(input_path, firm, period, inputs, outputs, groups, dea_file, dea_ins, n_
     run_id = None
     if no_db:
         if frame is None:
-            from companions.common import read_frame
+            from zhengce.companions.common import read_frame
 
             frame = read_frame(data_path)
         analyse(frame, firm, period)
     else:
-        from corpus.store import Store
+        from zhengce.corpus.store import Store
 
         store = Store.open(db)
         try:
@@ -143,7 +143,7 @@ def cli(input_path, firm, period, inputs, outputs, groups, dea_file, dea_ins, n_
                 run_id = run.run_id
         finally:
             store.close()
-    from corpus.manifest import package_versions, sha256_file
+    from zhengce.common.manifest import package_versions, sha256_file
 
     manifest = {"command": "zhengce malmquist", "params": params, "run_id": run_id,
                 "input_sha256": sha256_file(data_path),

@@ -33,9 +33,9 @@ from typing import Sequence
 
 import pandas as pd
 
-from companions.common import ColumnSpec, LoadReport, load_table, read_frame
-from corpus.errors import UserError
-from corpus.store import Run, Store
+from zhengce.companions.common import ColumnSpec, LoadReport, load_table, read_frame
+from zhengce.common.errors import UserError
+from zhengce.corpus.store import Run, Store
 
 PANEL_TABLE = "malmquist_panel"
 SOURCE = "malmquist"

@@ -32,7 +32,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 from .dea import ORIENTATIONS, RETURNS, STATUS_NAMES, Frontier
 

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.outputs import save_figure, to_markdown, write_manifest, write_table
+from zhengce.common.outputs import save_figure, to_markdown, write_manifest, write_table
 
 from .model import COMPONENTS, MalmquistIndex
 

@@ -90,9 +90,9 @@ def write_sample(path: str | Path, seed: int = SEED) -> Path:
 
 
 def sample_path() -> Path:
-    from companions.common import bundled
+    from zhengce.companions.common import bundled
 
-    return bundled("companions.malmquist", FILENAME)
+    return bundled("zhengce.companions.malmquist", FILENAME)
 
 
 if __name__ == "__main__":

@@ -30,9 +30,9 @@ from string import Template
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from corpus.demo import DemoCorpus, DemoDocument
-from corpus.errors import UserError
-from corpus.tagging import parse_date_iso
+from zhengce.corpus.demo import DemoCorpus, DemoDocument
+from zhengce.common.errors import UserError
+from zhengce.corpus.tagging import parse_date_iso
 
 from .files import make_docx, make_pdf
 

@@ -25,7 +25,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError
 
-from corpus.store import utcnow
+from zhengce.corpus.store import utcnow
 
 from ..attachments import is_attachment_url
 from ..extract import body_text, decode_page, strip_tags

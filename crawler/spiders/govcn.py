@@ -149,7 +149,7 @@ class GovcnSpider(PolicySpider):
 
     def _failed(self, response, error: str):
         from ..items import PageItem
-        from corpus.store import utcnow
+        from zhengce.corpus.store import utcnow
 
         return PageItem(site=self.name, url=response.url, kind="api", status="failed",
                         http_status=response.status, error=error, fetched_at=utcnow())

@@ -22,7 +22,7 @@ class SpecSpider(PolicySpider):
     def __init__(self, *args, spec: str | SiteSpec | None = None, start_urls: str | list | None = None,
                  defaults: str | dict | None = None, **kwargs):
         if spec is None:
-            from corpus.errors import UserError
+            from zhengce.common.errors import UserError
 
             raise UserError("the spec spider needs a site spec: -a spec=NAME or a path to a YAML file")
         self.spec = spec if isinstance(spec, SiteSpec) else load_spec(spec)

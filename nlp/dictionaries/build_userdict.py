@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    python -m nlp.dictionaries.build_userdict            # writes nlp/dictionaries/userdict.txt
-    python -m nlp.dictionaries.build_userdict --check    # exit 1 if the file is out of date
+    python -m zhengce.nlp.dictionaries.build_userdict            # writes nlp/dictionaries/userdict.txt
+    python -m zhengce.nlp.dictionaries.build_userdict --check    # exit 1 if the file is out of date
 
 Sources, in priority order (the first source that lists a word decides its line):
 
@@ -39,13 +39,10 @@ import logging
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-if __package__ in (None, ""):  # run as a script: make the repository importable
-    sys.path.insert(0, str(HERE.parents[1]))
+from zhengce.nlp.scheme import load_scheme
+from zhengce.nlp.segment import DEFAULT_USER_FREQ, UserWord, _JiebaBackend, read_user_dict
 
-from nlp.scheme import load_scheme  # noqa: E402
-from nlp.segment import (DEFAULT_USER_FREQ, UserWord, _JiebaBackend,  # noqa: E402
-                         read_user_dict)
+HERE = Path(__file__).resolve().parent
 
 FREQ_FLOOR = DEFAULT_USER_FREQ
 NAME_TAGS = {"nt", "ns"}  # agency and place names
@@ -63,7 +60,7 @@ def _sha(path: Path) -> str:
 def gazetteer_names() -> tuple[list[str], list[str], str] | None:
     """``(agency names, place names, description)`` from corpus.gazetteer, or None if unavailable
     (the selection rules are :func:`nlp.entities.gazetteer_names`)."""
-    from nlp.entities import gazetteer_names as names_from_gazetteer
+    from zhengce.nlp.entities import gazetteer_names as names_from_gazetteer
 
     names = names_from_gazetteer()
     if names is None:
@@ -105,7 +102,7 @@ def collect() -> tuple[list[tuple[str, UserWord]], list[str]]:
 
 def build() -> tuple[str, dict]:
     """The text of userdict.txt and counts of what was written or skipped."""
-    from nlp.segment import _JIEBA_WORD_CHARS_RE
+    from zhengce.nlp.segment import _JIEBA_WORD_CHARS_RE
 
     pristine = _JiebaBackend()
     tk = pristine._tk
@@ -159,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
         if current != text:
-            print(f"{args.output} is out of date: run python -m nlp.dictionaries.build_userdict")
+            print(f"{args.output} is out of date: run python -m zhengce.nlp.dictionaries.build_userdict")
             return 1
         print(f"{args.output} is up to date")
         return 0

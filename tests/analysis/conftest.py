@@ -29,7 +29,7 @@ def _insert_documents(store, rows):
 
 def _add_topic_run(store, shares, *, params=None, summary=None, stage="topics"):
     """A topic run whose strategy_shares are ``shares`` (doc_id -> {category: share})."""
-    from nlp.labels import ensure_topic_tables
+    from zhengce.nlp.labels import ensure_topic_tables
 
     ensure_topic_tables(store.db)
     with store.run(stage, params or {"n_topics": 4, "random_state": 0}) as run:
@@ -120,8 +120,8 @@ def build_report_store_fixture():
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """One report of the report-sized store (module scope): (store, out_dir, report path)."""
-    from analysis.report import build_report
-    from corpus.store import Store
+    from zhengce.analysis.report import build_report
+    from zhengce.corpus.store import Store
 
     tmp = tmp_path_factory.mktemp("built")
     store = Store.open(tmp / "report.db")
@@ -134,7 +134,7 @@ def built(tmp_path_factory):
 
 @pytest.fixture
 def report_store(tmp_path):
-    from corpus.store import Store
+    from zhengce.corpus.store import Store
 
     store = Store.open(tmp_path / "report.db")
     build_report_store(store)
@@ -159,9 +159,9 @@ def build_real_topic_run(store, out_dir):
     ``ldavis_path`` in the summary, and return (run_id, ldavis path)."""
     from gensim.corpora import Dictionary
 
-    from nlp.labels import label_model, save_topic_run
-    from nlp.ldavis import write_ldavis
-    from nlp.models import SeededLdaModel
+    from zhengce.nlp.labels import label_model, save_topic_run
+    from zhengce.nlp.ldavis import write_ldavis
+    from zhengce.nlp.models import SeededLdaModel
 
     rng = np.random.default_rng(0)
     names = list(BLOCKS)
@@ -206,7 +206,7 @@ def need_cjk_font():
     """Skip (fail under CI=true) when no CJK font is installed."""
     import os
 
-    from analysis.outputs import find_cjk_font
+    from zhengce.common.outputs import find_cjk_font
 
     if find_cjk_font() is None:
         msg = "no CJK font installed (apt-get install fonts-noto-cjk)"

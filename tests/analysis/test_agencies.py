@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.agencies import agency_counts, is_manufacturing, lineage_members, lineage_table
-from corpus.errors import UserError
+from zhengce.analysis.agencies import agency_counts, is_manufacturing, lineage_members, lineage_table
+from zhengce.common.errors import UserError
 
 
 def test_gazetteer_lineages(store):

@@ -6,12 +6,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from corpus.cli import cli
+from zhengce.cli import cli
 
 
 @pytest.fixture
 def db(tmp_path, build_report_store):
-    from corpus.store import Store
+    from zhengce.corpus.store import Store
 
     path = tmp_path / "cli.db"
     store = Store.open(path)
@@ -79,7 +79,7 @@ def test_code_sample_and_score(db, tmp_path):
 
 
 def test_user_errors_are_one_line(db, tmp_path):
-    from corpus.cli import main
+    from zhengce.cli import main
 
     with pytest.raises(SystemExit) as exc:
         main(["effects", "--db", str(db), "--category", "liberal", "--out", str(tmp_path / "x")])

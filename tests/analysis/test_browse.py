@@ -8,12 +8,12 @@ import urllib.request
 
 import pytest
 
-from analysis.browse import browse_metadata, create_views, prepare_browse, start_datasette
+from zhengce.analysis.browse import browse_metadata, create_views, prepare_browse, start_datasette
 
 
 @pytest.fixture
 def browse_store(tmp_path, insert_documents, add_topic_run, mixture):
-    from corpus.store import Store
+    from zhengce.corpus.store import Store
 
     store = Store.open(tmp_path / "corpus.db")
     insert_documents(store, [{"doc_id": "a", "level": "central", "year": 2003, "title": "甲"},

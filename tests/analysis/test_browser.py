@@ -54,8 +54,8 @@ def _open(browser, url: str):
 
 def test_report_and_ldavis_render_offline(browser, tmp_path, real_topic_run, insert_documents,
                                           add_sectors):
-    from analysis.report import build_report
-    from corpus.store import Store
+    from zhengce.analysis.report import build_report
+    from zhengce.corpus.store import Store
 
     store = Store.open(tmp_path / "corpus.db")
     run_id, ldavis = real_topic_run(store, tmp_path / "topics")
@@ -85,8 +85,8 @@ def test_datasette_facet_page(browser, tmp_path, insert_documents):
         import datasette  # noqa: F401
     except ImportError:
         _unavailable("datasette is not installed (pip install datasette)")
-    from analysis.browse import prepare_browse, start_datasette
-    from corpus.store import Store
+    from zhengce.analysis.browse import prepare_browse, start_datasette
+    from zhengce.corpus.store import Store
 
     store = Store.open(tmp_path / "corpus.db")
     insert_documents(store, [{"doc_id": f"d{i}", "level": ("central", "provincial", "local")[i % 3],

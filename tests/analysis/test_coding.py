@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.coding import (_allocate, code_sample, code_score, cohen_kappa, krippendorff_alpha)
-from corpus.errors import UserError
+from zhengce.analysis.coding import (_allocate, code_sample, code_score, cohen_kappa, krippendorff_alpha)
+from zhengce.common.errors import UserError
 
 
 def test_cohen_kappa_of_a_two_by_two_table():

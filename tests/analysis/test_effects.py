@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.effects import (_alpha_total, document_lengths, estimate_effect, fit_effects,
+from zhengce.analysis.effects import (_alpha_total, document_lengths, estimate_effect, fit_effects,
                               ols_cluster)
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 # level, post, shares of the two documents of the cell
 CELLS = {("central", 0): (0.2, 0.3), ("central", 1): (0.5, 0.5),
@@ -140,7 +140,7 @@ def test_estimate_effect_centres_on_ols_and_recovers_the_jumps(effect_store):
                           random_state=1)
     assert est.method == "dirichlet" and est.n_docs == 216 and est.run_ids == [run_id]
     assert est.draws.shape == (200, 7)
-    from analysis.data import load_strategy_data
+    from zhengce.analysis.data import load_strategy_data
 
     ols = fit_effects(load_strategy_data(store), "regulatory", formula="~ level * post + year",
                       models=("ols",)).coefficients.set_index("term")
@@ -173,7 +173,7 @@ def test_estimate_effect_uncertainty_grows_with_a_vague_posterior(effect_store):
 
 def test_estimate_effect_topic_target_and_errors(effect_store):
     store, run_id = effect_store
-    from nlp.labels import ensure_topic_tables
+    from zhengce.nlp.labels import ensure_topic_tables
 
     ensure_topic_tables(store.db)
     ids = [r[0] for r in store.db.execute("select doc_id from documents order by doc_id")]

@@ -12,8 +12,8 @@ pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def law_store(lawrefbook_path, tmp_path_factory):
-    from corpus.loaders import load_path
-    from corpus.store import Store
+    from zhengce.corpus.loaders import load_path
+    from zhengce.corpus.store import Store
 
     store = Store.open(tmp_path_factory.mktemp("law") / "law.db")
     load_path(store, lawrefbook_path, progress=False)
@@ -22,7 +22,7 @@ def law_store(lawrefbook_path, tmp_path_factory):
 
 
 def test_report_on_lawrefbook(law_store, tmp_path):
-    from analysis.report import build_report
+    from zhengce.analysis.report import build_report
 
     out = tmp_path / "report"
     path = build_report(law_store, out, n_boot=20, chinese=False, dpi=60)

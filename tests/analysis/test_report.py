@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from analysis.report import build_report, html_table
-from corpus.errors import UserError
+from zhengce.analysis.report import build_report, html_table
+from zhengce.common.errors import UserError
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|@import|url\(|<script|<link""",
                       re.IGNORECASE)
@@ -78,7 +78,7 @@ def test_report_without_a_topic_run_explains_and_still_shows_coverage(store, ins
 
 
 def test_report_uses_the_dictionary_measure_as_fallback(store, insert_documents, tmp_path):
-    from nlp.scheme import ensure_scores_table
+    from zhengce.nlp.scheme import ensure_scores_table
 
     insert_documents(store, [{"doc_id": f"d{i}", "level": ("central", "local")[i % 2],
                               "year": 1998 + i % 8} for i in range(40)])
@@ -117,8 +117,8 @@ def test_report_links_the_ldavis_page_of_a_real_topic_run(store, tmp_path, real_
 def test_figures_with_chinese_labels(tmp_path, cjk_font):
     import pandas as pd
 
-    from analysis.figures import plot_prevalence
-    from analysis.outputs import save_figure
+    from zhengce.analysis.figures import plot_prevalence
+    from zhengce.common.outputs import save_figure
 
     table = pd.DataFrame({"level": ["central", "central", "local", "local"],
                           "year": [2001, 2002, 2001, 2002], "category": "regulatory",

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.data import document_counts, load_strategy_data, restarts_of
-from analysis.trajectories import bootstrap_means, compute_trajectories, pre_post, thin_cells
-from corpus.errors import UserError
+from zhengce.analysis.data import document_counts, load_strategy_data, restarts_of
+from zhengce.analysis.trajectories import bootstrap_means, compute_trajectories, pre_post, thin_cells
+from zhengce.common.errors import UserError
 
 # central: 1999 → 0.2, 0.2; 2001 → 0.3; 2002 → 0.5, 0.6.  local: 2000 → 0.4, 0.4; 2003 → 0.1.
 LITERAL = [("c1", "central", 1999, 0.2), ("c2", "central", 1999, 0.2), ("c3", "central", 2001, 0.3),

@@ -39,9 +39,9 @@ CATS = ("directive", "developmental", "regulatory")
 
 def build_store(path: Path, n: int, runs: int, random_state: int = 0) -> dict:
     """Write the benchmark store; return the planted central regulatory contrast."""
-    from corpus.demo import CONCENTRATION, planted_mean
-    from corpus.store import Store
-    from nlp.labels import ensure_topic_tables
+    from zhengce.corpus.demo import CONCENTRATION, planted_mean
+    from zhengce.corpus.store import Store
+    from zhengce.nlp.labels import ensure_topic_tables
 
     rng = np.random.default_rng(random_state)
     years = np.arange(1990, 2016)
@@ -93,9 +93,9 @@ def build_store(path: Path, n: int, runs: int, random_state: int = 0) -> dict:
 
 STEPS = {
     "trajectories (500 resamples)": """
-from corpus.store import Store
-from analysis.data import load_strategy_data
-from analysis.trajectories import compute_trajectories, pre_post
+from zhengce.corpus.store import Store
+from zhengce.analysis.data import load_strategy_data
+from zhengce.analysis.trajectories import compute_trajectories, pre_post
 s = Store.open({db!r})
 data = load_strategy_data(s)
 traj = compute_trajectories(data, n_boot=500)
@@ -107,9 +107,9 @@ row = pp.loc[("central", "regulatory")]
 result["ci"] = [float(row["ci_low"]), float(row["ci_high"])]
 """,
     "fit_effects (3 strategies)": """
-from corpus.store import Store
-from analysis.data import load_strategy_data
-from analysis.effects import fit_effects
+from zhengce.corpus.store import Store
+from zhengce.analysis.data import load_strategy_data
+from zhengce.analysis.effects import fit_effects
 s = Store.open({db!r})
 data = load_strategy_data(s)
 for cat in ("directive", "developmental", "regulatory"):
@@ -121,8 +121,8 @@ for cat in ("directive", "developmental", "regulatory"):
         result["ci"] = [float(row["ci_low"]), float(row["ci_high"])]
 """,
     "estimate_effect (100 draws)": """
-from corpus.store import Store
-from analysis.effects import estimate_effect
+from zhengce.corpus.store import Store
+from zhengce.analysis.effects import estimate_effect
 s = Store.open({db!r})
 est = estimate_effect(s, None, "regulatory", n_draws=100)
 c = est.contrasts.set_index("level")
@@ -131,8 +131,8 @@ result["ci"] = [float(c.loc["central", "ci_low"]), float(c.loc["central", "ci_hi
 result["kappa_median"] = est.details["kappa_median"]
 """,
     "build_report": """
-from corpus.store import Store
-from analysis.report import build_report
+from zhengce.corpus.store import Store
+from zhengce.analysis.report import build_report
 s = Store.open({db!r})
 p = build_report(s, {out!r}, n_boot=300, n_draws=50)
 result["report_mb"] = p.stat().st_size / 1e6

@@ -19,14 +19,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from companions.bank_entry import TRUE_COEFFICIENTS, BankEntryOLS, generate_sample  # noqa: E402
-from companions.bank_entry.loader import prepare_panel  # noqa: E402
+from zhengce.companions.bank_entry import TRUE_COEFFICIENTS, BankEntryOLS, generate_sample  # noqa: E402
+from zhengce.companions.bank_entry.loader import prepare_panel  # noqa: E402
 
 
 def peak_rss_mb() -> float:
-    """This process's own peak (VmHWM; corpus.memory): ru_maxrss would include the RSS of the
+    """This process's own peak (VmHWM; zhengce.common.memory): ru_maxrss would include the RSS of the
     process that started this one."""
-    from corpus.memory import peak_rss_mb as vmhwm
+    from zhengce.common.memory import peak_rss_mb as vmhwm
 
     return vmhwm()
 

@@ -25,15 +25,15 @@ if str(REPO) not in sys.path:
 
 
 def peak_rss_mb() -> float:
-    """This process's own peak (VmHWM; corpus.memory): ru_maxrss would include the RSS of the
+    """This process's own peak (VmHWM; zhengce.common.memory): ru_maxrss would include the RSS of the
     process that started this one."""
-    from corpus.memory import peak_rss_mb as vmhwm
+    from zhengce.common.memory import peak_rss_mb as vmhwm
 
     return vmhwm()
 
 
 def main(argv: list[str]) -> int:
-    from companions.coup.pipeline import run_honest, run_paper, run_real, shared_coups_dir
+    from zhengce.companions.coup.pipeline import run_honest, run_paper, run_real, shared_coups_dir
 
     quiet = lambda _line: None  # noqa: E731 - progress lines would clutter the table
     rows = []

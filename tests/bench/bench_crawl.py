@@ -26,9 +26,9 @@ from common import OUT, REPO, measure, memory_columns, print_table, record  # no
 
 STEP = """
 import os, resource, time
-from crawler.demo_site.render import SiteContent
-from crawler.demo_crawl import demo_targets, DEMO_OVERRIDES
-from crawler.runner import run_crawl
+from zhengce.crawler.demo_site.render import SiteContent
+from zhengce.crawler.demo_crawl import demo_targets, DEMO_OVERRIDES
+from zhengce.crawler.runner import run_crawl
 db = {db!r}
 for suffix in ("", "-wal", "-shm"):
     if os.path.exists(db + suffix):
@@ -61,7 +61,7 @@ def main() -> None:
     cores = two_cores()
     os.sched_setaffinity(0, cores)          # children inherit: site, crawl, tag workers
     OUT.mkdir(parents=True, exist_ok=True)
-    site = subprocess.Popen([sys.executable, "-m", "crawler.demo_site", "--n-documents", str(n)],
+    site = subprocess.Popen([sys.executable, "-m", "zhengce.crawler.demo_site", "--n-documents", str(n)],
                             cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         base = site.stdout.readline().strip()

@@ -48,13 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=50, help="topics (3 seeded + K - 3 free)")
     args = parser.parse_args(argv)
 
-    from corpus.loaders import load_path
-    from corpus.store import Store
-    from nlp.bow import BowCorpus, TokenCorpus, build_dictionary
-    from nlp.normalize import Normalizer
-    from nlp.scheme import load_scheme
-    from nlp.segment import Segmenter, segment_corpus
-    from nlp.topics_stage import TopicsConfig, _covariates, _make_model
+    from zhengce.corpus.loaders import load_path
+    from zhengce.corpus.store import Store
+    from zhengce.nlp.bow import BowCorpus, TokenCorpus, build_dictionary
+    from zhengce.nlp.normalize import Normalizer
+    from zhengce.nlp.scheme import load_scheme
+    from zhengce.nlp.segment import Segmenter, segment_corpus
+    from zhengce.nlp.topics_stage import TopicsConfig, _covariates, _make_model
 
     path = real_text_corpus(args.n)
     config = TopicsConfig(model="dmr", n_free_topics=args.k - 3, dmr_max_train_docs=args.train,

@@ -17,8 +17,8 @@ from common import OUT, measure, memory_columns, print_table, record  # noqa: E4
 from corpora import lengths, real_text_corpus  # noqa: E402
 
 STEP = """
-from corpus.store import Store
-from corpus.loaders import load_path
+from zhengce.corpus.store import Store
+from zhengce.corpus.loaders import load_path
 import os
 db = {db!r}
 for suffix in ("", "-wal", "-shm"):

@@ -24,16 +24,16 @@ if str(REPO) not in sys.path:
 
 
 def peak_rss_mb() -> float:
-    """This process's own peak (VmHWM; corpus.memory): ru_maxrss would include the RSS of the
+    """This process's own peak (VmHWM; zhengce.common.memory): ru_maxrss would include the RSS of the
     process that started this one."""
-    from corpus.memory import peak_rss_mb as vmhwm
+    from zhengce.common.memory import peak_rss_mb as vmhwm
 
     return vmhwm()
 
 
 def one_case(kind: str, n_firms: int, n_periods: int, n_boot: int) -> dict:
-    from companions.malmquist import MalmquistIndex, load_sample
-    from companions.malmquist import sample as sample_mod
+    from zhengce.companions.malmquist import MalmquistIndex, load_sample
+    from zhengce.companions.malmquist import sample as sample_mod
 
     if kind == "sample" or kind == "bootstrap":
         panel = load_sample()

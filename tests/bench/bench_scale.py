@@ -16,7 +16,7 @@ document shards of ``--rows``. For each size, each step in a fresh process (test
    size's bag of words, 2 passes, 100 E-step iterations), rewritten from scratch.
 
 Reported per step: wall seconds, summed per-shard processing seconds (``work_s``), documents/s,
-peak RSS (each process's own VmHWM, corpus.memory) of the largest worker process (each holds one
+peak RSS (each process's own VmHWM, zhengce.common.memory) of the largest worker process (each holds one
 shard at a time) and of the coordinating process, and the sum of every process's peak (an upper
 bound on the memory the step needs). Then, per stage, the exponent b of wall time ~ N^b
 fitted by least squares on log-log (1 = linear; ``work_exponent`` fits the summed per-shard
@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 SEGMENT = """
 import shutil
 from pathlib import Path
-from nlp.distributed import SegmentStage, run_parallel_stage
+from zhengce.nlp.distributed import SegmentStage, run_parallel_stage
 root = Path({root!r})
 shutil.rmtree(root / "tokens", ignore_errors=True)
 report = run_parallel_stage(SegmentStage(), root, n_workers={workers})
@@ -55,7 +55,7 @@ result.update(report.as_dict())
 INFER = """
 import shutil
 from pathlib import Path
-from nlp.distributed import InferStage, run_parallel_stage
+from zhengce.nlp.distributed import InferStage, run_parallel_stage
 root = Path({root!r})
 shutil.rmtree(root / "doc_topics", ignore_errors=True)
 report = run_parallel_stage(InferStage({model!r}), root, n_workers={workers})
@@ -65,7 +65,7 @@ result.update(report.as_dict())
 BOW = """
 import shutil
 from pathlib import Path
-from nlp.distributed import BowStage, build_dictionary_from_shards, run_parallel_stage
+from zhengce.nlp.distributed import BowStage, build_dictionary_from_shards, run_parallel_stage
 root = Path({root!r})
 shutil.rmtree(root / "bow", ignore_errors=True)
 _, rep, path = build_dictionary_from_shards(root, no_below=5, no_above=0.5, keep_n=100000,
@@ -77,14 +77,14 @@ result.update(vocab_before=rep.vocab_before, vocab_after=rep.vocab_after)
 
 TRAIN = """
 import warnings
-from nlp.distributed import train_from_shards
-from nlp.models import LdaTopicModel
+from zhengce.nlp.distributed import train_from_shards
+from zhengce.nlp.models import LdaTopicModel
 root = {root!r}
 model = LdaTopicModel(n_topics={k}, passes=2, iterations=100, chunksize=2000, random_state=0)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     train_from_shards(root, model, out={model!r})
-from corpus.memory import peak_rss_mb
+from zhengce.common.memory import peak_rss_mb
 result.update(vocabulary=len(model.vocabulary_), fit_s=model.fit_seconds_, peak=peak_rss_mb())
 """
 
@@ -92,7 +92,7 @@ result.update(vocabulary=len(model.vocabulary_), fit_s=model.fit_seconds_, peak=
 BUILD = """
 import json, shutil
 from pathlib import Path
-from corpus import shards as sh
+from zhengce.corpus import shards as sh
 folder, source, n, rows = Path({folder!r}), Path({source!r}), {n}, {rows}
 shutil.rmtree(folder, ignore_errors=True)
 n_chars = 0

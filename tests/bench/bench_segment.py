@@ -49,8 +49,8 @@ def timed_pass(texts: Path, backend: str, hmm: bool, limit: int | None, out: Pat
     """Segment every document with one backend in this (fresh) process, timing only the
     segmenter call; write a digest of each document's raw tokens (``out.bin``, DIGEST_BYTES
     each, in corpus order) and the totals (``out.json``). Streamed: memory stays flat."""
-    from corpus.memory import peak_rss_mb
-    from nlp.segment import Segmenter
+    from zhengce.common.memory import peak_rss_mb
+    from zhengce.nlp.segment import Segmenter
 
     started = time.perf_counter()
     seg = Segmenter(backend=backend, hmm=hmm)
@@ -107,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.texts} not found: pass --texts or set ZHENGCE_SHARED", file=sys.stderr)
         return 2
 
-    from corpus.store import Store
-    from nlp.normalize import Normalizer
-    from nlp.segment import Segmenter, print_progress, segment_corpus
+    from zhengce.corpus.store import Store
+    from zhengce.nlp.normalize import Normalizer
+    from zhengce.nlp.segment import Segmenter, print_progress, segment_corpus
 
     def read_records():
         opener = gzip.open if args.texts.suffix == ".gz" else open

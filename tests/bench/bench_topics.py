@@ -39,7 +39,7 @@ def load_texts(args):
     import pandas as pd
 
     if args.db:
-        from corpus.store import Store
+        from zhengce.corpus.store import Store
 
         store = Store.open(args.db, create=False)
         sql = "select text, level, year from documents where text is not null order by doc_id"
@@ -91,7 +91,7 @@ def main(argv=None) -> None:
     import pandas as pd
     from gensim.corpora import Dictionary
 
-    from nlp.models import LdaTopicModel, SeededDmrModel, SeededLdaModel, TopicModelWarning
+    from zhengce.nlp.models import LdaTopicModel, SeededDmrModel, SeededLdaModel, TopicModelWarning
 
     texts, cov = load_texts(args)
     n_chars = sum(len(t) for t in texts)
@@ -99,8 +99,8 @@ def main(argv=None) -> None:
     results = []
 
     if set(models) - {"naive"}:
-        from nlp.scheme import load_scheme
-        from nlp.segment import Segmenter
+        from zhengce.nlp.scheme import load_scheme
+        from zhengce.nlp.segment import Segmenter
 
         started = time.perf_counter()
         segmenter = Segmenter()

@@ -51,9 +51,9 @@ sys.path.insert(0, str(REPO))
 MAKE_TOPICS = """
 import json, shutil, time, warnings
 from pathlib import Path
-from corpus.store import Store
-from nlp.topics_stage import TopicsConfig, run_topics
-from analysis.report import build_report
+from zhengce.corpus.store import Store
+from zhengce.nlp.topics_stage import TopicsConfig, run_topics
+from zhengce.analysis.report import build_report
 out = Path({out!r})
 shutil.rmtree(out, ignore_errors=True)
 store = Store.open({db!r})
@@ -83,7 +83,7 @@ import time, warnings
 import jieba
 from gensim.corpora import Dictionary
 from gensim.models import LdaModel
-from corpus.store import Store
+from zhengce.corpus.store import Store
 jieba.setLogLevel(60)
 store = Store.open({db!r})
 texts = [r[0] for r in store.db.execute("select text from documents order by doc_id")]
@@ -107,7 +107,7 @@ result.update(documents=len(texts), vocabulary=len(dictionary),
 
 
 def raw_texts(db: Path) -> list[str]:
-    from corpus.store import Store
+    from zhengce.corpus.store import Store
 
     store = Store.open(db, create=False)
     try:

@@ -17,7 +17,7 @@ OUT = REPO / "out" / "bench"
 CHILD = r"""
 import json, sys, time
 sys.path.insert(0, {repo!r})
-from corpus.memory import ChildMonitor, MemoryReport
+from zhengce.common.memory import ChildMonitor, MemoryReport
 result = {{}}
 with ChildMonitor(interval={interval!r}, role="worker") as monitor:
     t0 = time.perf_counter()
@@ -38,7 +38,7 @@ def measure(code: str, *, env: dict | None = None, timeout: int = 3600,
     """Run ``code`` in a fresh Python process; it may fill the dict ``result``.
 
     Returns ``wall_s`` (the code alone, not the interpreter start), ``result``, and peak memory
-    per process, each process's own ``VmHWM`` (corpus.memory):
+    per process, each process's own ``VmHWM`` (zhengce.common.memory):
 
     - ``main_rss_mb``: the process running ``code``;
     - ``workers``: ``[{role, pid, peak_mb}]`` for every descendant (worker pools), sampled every

@@ -43,8 +43,8 @@ def _paragraph_cuts(text: str) -> list[int]:
 def real_text_corpus(n_documents: int = 43_000, *, random_state: int = 0,
                      out: Path | None = None) -> Path:
     """Write ``n_documents`` JSONL records (generic mapping) and return the path (cached)."""
-    from corpus.loaders import lawrefbook_fields
-    from corpus.tagging import parse_lawrefbook
+    from zhengce.corpus.loaders import lawrefbook_fields
+    from zhengce.corpus.tagging import parse_lawrefbook
 
     out = out or OUT / f"realtext_{n_documents}_{random_state}.jsonl"
     if out.exists():
@@ -94,7 +94,7 @@ def real_text_corpus(n_documents: int = 43_000, *, random_state: int = 0,
 
 
 def demo_corpus(n_documents: int = 43_000, *, random_state: int = 0) -> Path:
-    from corpus.demo import write_demo_corpus
+    from zhengce.corpus.demo import write_demo_corpus
 
     folder = OUT / f"demo_{n_documents}_{random_state}"
     path = folder / "documents.jsonl"

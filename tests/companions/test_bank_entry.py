@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from companions.bank_entry import (TRUE_COEFFICIENTS, BankEntryOLS, generate_sample,
+from zhengce.companions.bank_entry import (TRUE_COEFFICIENTS, BankEntryOLS, generate_sample,
                                    load_panel, prepare_panel, sample_path, vif_table,
                                    write_report)
-from companions.bank_entry.sample import SAMPLE_RANDOM_STATE
-from corpus.errors import UserError
+from zhengce.companions.bank_entry.sample import SAMPLE_RANDOM_STATE
+from zhengce.common.errors import UserError
 
 # --- literal data ------------------------------------------------------------------------------
 
@@ -404,7 +404,7 @@ def test_load_panel_rejects_zero_office_rows_with_reason(store, tmp_path):
 def test_cli_runs_on_the_bundled_sample(tmp_path):
     from click.testing import CliRunner
 
-    from companions.bank_entry.cli import cli
+    from zhengce.companions.bank_entry.cli import cli
 
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "z.db"), "--out", str(out)])
@@ -418,7 +418,7 @@ def test_cli_runs_on_the_bundled_sample(tmp_path):
 def test_cli_bad_input_is_a_user_error(tmp_path):
     from click.testing import CliRunner
 
-    from companions.bank_entry.cli import cli
+    from zhengce.companions.bank_entry.cli import cli
 
     path = tmp_path / "bad.csv"
     path.write_text(csv_text("country,year,subsidiaries,fdi,univ,bi,tax", "K,2010,1,10,2,50,1"))

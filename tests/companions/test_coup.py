@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from companions.coup import (FORBIDDEN_FEATURES, HonestCoupModel, PaperCoupModel, REIGN_2019,
+from zhengce.companions.coup import (FORBIDDEN_FEATURES, HonestCoupModel, PaperCoupModel, REIGN_2019,
                              REIGN_2021, confusion_at, country_months, detect_ptcoups_kind,
                              detect_reign_version, fit_real, history_features, join_country_year,
                              lagged_panel, load_ptcoups, load_reign_monthly,
                              make_reign_monthly_sample, noise_probe, paper_design,
                              permutation_importances, pick_thresholds, sample_path,
                              threshold_grid, threshold_sweep, time_split)
-from corpus.errors import UserError
+from zhengce.common.errors import UserError
 
 HEADER_2019 = (
     "ccode,country,leader,year,month,elected,age,male,militarycareer,tenure_months,government,"
@@ -359,7 +359,7 @@ def test_permutation_importances_literal():
 def test_cli_paper_on_bundled_sample(tmp_path):
     from click.testing import CliRunner
 
-    from companions.coup.cli import cli
+    from zhengce.companions.coup.cli import cli
 
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["paper", "--out", str(out), "--db", str(tmp_path / "z.db"),
@@ -374,7 +374,7 @@ def test_cli_paper_on_bundled_sample(tmp_path):
 
 
 def test_cli_real_without_data_is_a_clear_error(tmp_path, monkeypatch):
-    from companions.coup import pipeline
+    from zhengce.companions.coup import pipeline
 
     monkeypatch.setattr(pipeline, "shared_coups_dir", lambda: None)
     with pytest.raises(UserError, match="pass --reign"):

@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from companions.malmquist import (MalmquistIndex, farrell_efficiency, load_panel, load_sample,
+from zhengce.companions.malmquist import (MalmquistIndex, farrell_efficiency, load_panel, load_sample,
                                   read_deap, read_deap_data, read_deap_instructions, store_results)
-from companions.malmquist import bootstrap as boot_mod
-from companions.malmquist import dea as dea_mod
-from companions.malmquist import sample as sample_mod
-from companions.malmquist.cli import cli
-from corpus.errors import UserError
+from zhengce.companions.malmquist import bootstrap as boot_mod
+from zhengce.companions.malmquist import dea as dea_mod
+from zhengce.companions.malmquist import sample as sample_mod
+from zhengce.companions.malmquist.cli import cli
+from zhengce.common.errors import UserError
 
 COMPONENTS = ["effch", "techch", "pech", "sech", "tfpch"]
 EG4_DATA = {  # DEAP 2.1 EG4 (Coelli 1996): period, firm, y, x — as in deap_eg4_data.csv
@@ -453,7 +453,7 @@ def test_cli_with_db_and_deap_file(eg4_dir, tmp_path):
     assert "mean TFPCH 1.061" in result.output
     annual = pd.read_csv(out / "malmquist_annual_means.csv")
     assert annual["tfpch"].iloc[0] == pytest.approx(1.1247461131, abs=1e-9)
-    from corpus.store import Store
+    from zhengce.corpus.store import Store
 
     with Store.open(tmp_path / "z.db") as store:
         assert store.count("malmquist_panel") == 15 and store.count("malmquist_results") == 10

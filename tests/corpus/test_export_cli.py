@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from corpus.errors import UserError
-from corpus.export import ExportFilter, datasette_metadata, export_documents
-from corpus.loaders import load_path
+from zhengce.common.errors import UserError
+from zhengce.corpus.export import ExportFilter, datasette_metadata, export_documents
+from zhengce.corpus.loaders import load_path
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
 
@@ -85,7 +85,7 @@ def test_datasette_metadata_facets_and_search(loaded):
 
 
 def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "corpus.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "zhengce", *args], capture_output=True,
                           text=True, cwd=cwd)
 
 
@@ -131,10 +131,10 @@ def _leaves(cmd, ctx, path):
 def test_every_command_help_has_an_example():
     import click
 
-    from corpus.cli import LAZY_COMMANDS, cli
+    from zhengce.cli import cli, command_specs
 
     root = click.Context(cli, info_name="zhengce")
-    for name in LAZY_COMMANDS:
+    for name in command_specs():
         cmd = cli.get_command(root, name)
         assert cmd is not None, f"zhengce {name} is not importable"
         for path, leaf, ctx in _leaves(cmd, click.Context(cmd, info_name=name, parent=root), name):

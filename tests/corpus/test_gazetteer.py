@@ -13,10 +13,10 @@ import time
 
 import pytest
 
-from corpus import gazetteer as gz
-from corpus.errors import UserError
-from corpus.gazetteer import Gazetteer, IssuerMatch, ensure_reference_tables, short_form
-from corpus.store import Store
+from zhengce.corpus import gazetteer as gz
+from zhengce.common.errors import UserError
+from zhengce.corpus.gazetteer import Gazetteer, IssuerMatch, ensure_reference_tables, short_form
+from zhengce.corpus.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -284,7 +284,7 @@ def test_branch_of_vertically_managed_agency(gaz):
 
 
 def test_doc_number_prefixes(gaz):
-    from corpus.tagging import doc_number_issuer_prefix
+    from zhengce.corpus.tagging import doc_number_issuer_prefix
 
     cases = {"工信部联规": "miit", "国办函": "state_council_office", "国令": "state_council",
              "国发": "state_council", "环生态": "mee", "发改能源": "ndrc", "自然资办函": "mnr",
@@ -322,7 +322,7 @@ def test_govcn_sample_issuers_resolve(gaz, shared_dir):
                 assert m.agency_id == expected[name], name
                 seen.add(name)
             if row["pcode"]:
-                from corpus.tagging import parse_doc_number
+                from zhengce.corpus.tagging import parse_doc_number
 
                 prefix = parse_doc_number(row["pcode"]).prefix
                 lead = re.split(r"[\s、]+", row["puborg"])[0]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.loaders import load_path
-from corpus.stats import corpus_stats
-from corpus.store import Store
+from zhengce.corpus.loaders import load_path
+from zhengce.corpus.stats import corpus_stats
+from zhengce.corpus.store import Store
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from corpus.errors import UserError
-from corpus.ingest import make_doc_id
-from corpus.loaders import Mapping, load_path
-from corpus.store import Store
+from zhengce.common.errors import UserError
+from zhengce.corpus.ingest import make_doc_id
+from zhengce.corpus.loaders import Mapping, load_path
+from zhengce.corpus.store import Store
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
 
@@ -162,7 +162,7 @@ def test_user_mistakes_are_one_line_errors(store, tmp_path):
 
 
 def test_search_finds_segmented_chinese(store):
-    from corpus.fts import search
+    from zhengce.corpus.fts import search
 
     load_path(store, FIX / "pkulaw_sample.csv", mapping="pkulaw", progress=False)
     load_path(store, FIX / "gbk_sample.csv", progress=False)
@@ -175,8 +175,8 @@ def test_search_finds_segmented_chinese(store):
 
 
 def test_bulk_load_builds_fts_once_and_a_crash_is_repaired(tmp_path):
-    from corpus.fts import search, suspend_fts_triggers
-    from corpus.ingest import Ingestor, SourceRecord
+    from zhengce.corpus.fts import search, suspend_fts_triggers
+    from zhengce.corpus.ingest import Ingestor, SourceRecord
 
     def records(n):
         for i in range(n):
@@ -203,7 +203,7 @@ def test_bulk_load_builds_fts_once_and_a_crash_is_repaired(tmp_path):
 def test_parallel_load_reports_each_processs_peak_memory(tmp_path):
     import os
 
-    from corpus.ingest import Ingestor, SourceRecord
+    from zhengce.corpus.ingest import Ingestor, SourceRecord
 
     records = (SourceRecord(source="bulk", source_id=str(i), payload=b"{}",
                             fields={"title": f"文件{i}", "text": f"第{i}号文件要求加强出口退税管理。"})

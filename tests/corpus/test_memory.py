@@ -1,4 +1,4 @@
-"""Per-process peak memory (corpus.memory): VmHWM read per process, and stage reports that carry it."""
+"""Per-process peak memory (zhengce.common.memory): VmHWM read per process, and stage reports that carry it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from corpus.memory import ChildMonitor, MemoryReport, peak_rss_mb, rss_mb
+from zhengce.common.memory import ChildMonitor, MemoryReport, peak_rss_mb, rss_mb
 
 linux = pytest.mark.skipif(not os.path.exists("/proc/self/status"),
                            reason="VmHWM needs Linux /proc; elsewhere only this process is known")
@@ -28,7 +28,7 @@ def test_peak_grows_with_a_resident_allocation_and_stays_after_it_is_freed():
     # in a fresh process: this one's high-water mark may already be above anything we allocate
     script = textwrap.dedent("""
         import json
-        from corpus.memory import peak_rss_mb, rss_mb
+        from zhengce.common.memory import peak_rss_mb, rss_mb
         before = peak_rss_mb()
         block = bytearray(120 * 2**20)
         for i in range(0, len(block), 4096):

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from corpus import gazetteer as gz
-from corpus.errors import UserError
-from corpus.sectors import (SectorMatch, SectorTaxonomy, build_sector_rows, is_manufacturing,
+from zhengce.corpus import gazetteer as gz
+from zhengce.common.errors import UserError
+from zhengce.corpus.sectors import (SectorMatch, SectorTaxonomy, build_sector_rows, is_manufacturing,
                             match_sectors)
 
 

@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 import pytest
 
-from corpus.errors import RecordError, UserError
-from corpus.tagging import (
+from zhengce.common.errors import RecordError, UserError
+from zhengce.corpus.tagging import (
     DocType,
     IssuerList,
     classify_doc_type,

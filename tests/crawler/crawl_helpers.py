@@ -1,6 +1,6 @@
 """Helpers of the crawler tests: crawls in subprocesses, database queries, free ports.
 
-Crawls run as ``python -m corpus.cli crawl ...`` subprocesses: Scrapy's reactor cannot be
+Crawls run as ``python -m zhengce crawl ...`` subprocesses: Scrapy's reactor cannot be
 restarted inside one process, and the resume test has to SIGKILL a crawl.
 """
 
@@ -19,7 +19,7 @@ FAST_RETRY = ["-s", "ZHENGCE_RETRY_BACKOFF_BASE=0.2", "-s", "ZHENGCE_RETRY_BACKO
 
 
 def zhengce_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "corpus.cli", *args]
+    return [sys.executable, "-m", "zhengce", *args]
 
 
 def run_zhengce(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:

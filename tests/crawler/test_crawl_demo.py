@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from corpus.ingest import SourceRecord, make_doc_id, prepare_record
-from corpus.tagging import parse_date_iso
-from crawler.demo_crawl import demo_sites
-from crawler.demo_site import DemoSite
-from crawler.demo_site.render import key_of
-from crawler.sitespec import load_spec
-from crawler.spiders import BUILTIN_SPIDERS
+from zhengce.corpus.ingest import SourceRecord, make_doc_id, prepare_record
+from zhengce.corpus.tagging import parse_date_iso
+from zhengce.crawler.demo_crawl import demo_sites
+from zhengce.crawler.demo_site import DemoSite
+from zhengce.crawler.demo_site.render import key_of
+from zhengce.crawler.sitespec import load_spec
+from zhengce.crawler.spiders import BUILTIN_SPIDERS
 from crawl_helpers import REPO, demo_crawl_args, query, run_zhengce, zhengce_command
 
 N_DOCS = 120

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from parsel import Selector
 
-from corpus.ingest import SourceRecord
-from crawler.extract import (cjk_share, decode_page, extract_labels, field_for_label,
+from zhengce.corpus.ingest import SourceRecord
+from zhengce.crawler.extract import (cjk_share, decode_page, extract_labels, field_for_label,
                              find_doc_number, strip_tags)
-from crawler.items import AttachmentItem, DocumentItem, RecordItem, RejectItem, from_wire, to_wire
-from crawler.pipelines import DedupePipeline, NormalisePipeline, ValidatePipeline
+from zhengce.crawler.items import AttachmentItem, DocumentItem, RecordItem, RejectItem, from_wire, to_wire
+from zhengce.crawler.pipelines import DedupePipeline, NormalisePipeline, ValidatePipeline
 
 
 def test_label_aliases_and_padding():

@@ -11,17 +11,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from scrapy.settings import Settings
 
-from corpus.ingest import SourceRecord
-from corpus.store import Store
-from crawler.demo_site import DemoSite, SiteContent
-from crawler.demo_site.files import make_docx, make_pdf
-from crawler.demo_site.render import key_of
-from crawler.items import AttachmentItem, PageItem, RecordItem, RejectItem
-from crawler.middlewares import BackoffRetryMiddleware
-from crawler.spiders.govcn import GovcnSpider, _split_window
-from crawler.spiders.trs import MiitSpider
-from crawler.state import done_urls, upsert_state
-from crawler.writer import StoreWriter
+from zhengce.corpus.ingest import SourceRecord
+from zhengce.corpus.store import Store
+from zhengce.crawler.demo_site import DemoSite, SiteContent
+from zhengce.crawler.demo_site.files import make_docx, make_pdf
+from zhengce.crawler.demo_site.render import key_of
+from zhengce.crawler.items import AttachmentItem, PageItem, RecordItem, RejectItem
+from zhengce.crawler.middlewares import BackoffRetryMiddleware
+from zhengce.crawler.spiders.govcn import GovcnSpider, _split_window
+from zhengce.crawler.spiders.trs import MiitSpider
+from zhengce.crawler.state import done_urls, upsert_state
+from zhengce.crawler.writer import StoreWriter
 from crawl_helpers import demo_crawl_args, query, run_zhengce
 
 
@@ -87,7 +87,7 @@ def test_miit_api_nested_json():
 def test_demo_files_are_real_and_deterministic():
     from pathlib import Path
 
-    from corpus.loaders import extract_file_text
+    from zhengce.corpus.loaders import extract_file_text
 
     pdf = make_pdf(["附件1：项目名单", "一、汽车零部件项目"], title="附件1")
     assert pdf.startswith(b"%PDF-1.4") and pdf == make_pdf(["附件1：项目名单", "一、汽车零部件项目"],
@@ -201,7 +201,7 @@ def test_writer_stores_documents_state_rejects_and_attachments(tmp_path):
 
 def test_state_never_downgrades_a_stored_page():
     store = Store.memory()
-    from crawler.state import ensure_crawl_tables
+    from zhengce.crawler.state import ensure_crawl_tables
 
     ensure_crawl_tables(store.db)
     upsert_state(store.db, url="u", site="s", kind="detail", status="stored", doc_id="d1")

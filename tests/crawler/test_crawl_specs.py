@@ -7,10 +7,10 @@ import subprocess
 
 import pytest
 
-from corpus.errors import UserError
-from crawler.check import check_page
-from crawler.demo_site.render import PROVINCE_LISTS, SiteContent, key_of
-from crawler.sitespec import load_spec, parse_spec, shipped_specs
+from zhengce.common.errors import UserError
+from zhengce.crawler.check import check_page
+from zhengce.crawler.demo_site.render import PROVINCE_LISTS, SiteContent, key_of
+from zhengce.crawler.sitespec import load_spec, parse_spec, shipped_specs
 from crawl_helpers import REPO, zhengce_command
 
 

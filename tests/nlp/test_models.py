@@ -18,8 +18,8 @@ import pytest
 from gensim.corpora import Dictionary
 from scipy.optimize import linear_sum_assignment
 
-from corpus.errors import UserError
-from nlp.models import (LdaTopicModel, SeededDmrModel, SeededLdaModel, TopicModelWarning,
+from zhengce.common.errors import UserError
+from zhengce.nlp.models import (LdaTopicModel, SeededDmrModel, SeededLdaModel, TopicModelWarning,
                         load_model)
 
 BLOCKS = {
@@ -288,10 +288,10 @@ def test_dmr_joint_inference_in_runs_of_documents():
 
 
 def test_dmr_fit_reports_progress_without_changing_the_result(monkeypatch):
-    import nlp.models
+    from zhengce.nlp import models as nlp_models
 
     _, corpus, dictionary, _, cov = synthetic(n_docs=240)
-    monkeypatch.setattr(nlp.models, "_PROGRESS_EVERY_S", 0.0)   # every update, predictably
+    monkeypatch.setattr(nlp_models, "_PROGRESS_EVERY_S", 0.0)   # every update, predictably
     for kwargs in ({}, {"tol": 1e-9}):
         lines: list[str] = []
         make = lambda: SeededDmrModel(None, 3, iterations=60, random_state=1, check_every=20,
@@ -317,10 +317,10 @@ def _worker_dies(run):
 
 
 def test_dmr_joint_inference_worker_death_is_a_one_line_error(monkeypatch):
-    import nlp.models
+    from zhengce.nlp import models as nlp_models
 
     _, corpus, dictionary, _, cov = synthetic(n_docs=240)
-    monkeypatch.setattr(nlp.models, "_joint_infer_run", _worker_dies)
+    monkeypatch.setattr(nlp_models, "_joint_infer_run", _worker_dies)
     with pytest.raises(UserError, match=r"an inference worker process died \(out of memory\?\) "
                                         r"after 0 documents: rerun with fewer infer_workers"):
         quiet_fit(SeededDmrModel(None, 3, iterations=30, random_state=2, max_train_docs=100,

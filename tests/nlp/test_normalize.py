@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.errors import UserError
-from nlp.normalize import DEFAULT_PATTERNS_FILE, Normalizer, clean_whitespace, read_patterns
+from zhengce.common.errors import UserError
+from zhengce.nlp.normalize import DEFAULT_PATTERNS_FILE, Normalizer, clean_whitespace, read_patterns
 
 NOTICE = (
     "# 国务院关于印发工业转型升级规划的通知\n"

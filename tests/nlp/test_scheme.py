@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.errors import UserError
-from nlp.bow import TokenCorpus, build_dictionary
-from nlp.normalize import Normalizer
-from nlp.scheme import (DEFAULT_SCHEME, dictionary_scores, load_dictionary_scores, load_scheme,
+from zhengce.common.errors import UserError
+from zhengce.nlp.bow import TokenCorpus, build_dictionary
+from zhengce.nlp.normalize import Normalizer
+from zhengce.nlp.scheme import (DEFAULT_SCHEME, dictionary_scores, load_dictionary_scores, load_scheme,
                         scheme_check, score_tokens)
-from nlp.segment import DEFAULT_POLICY_STOPWORDS, Segmenter, read_word_list, segment_corpus
+from zhengce.nlp.segment import DEFAULT_POLICY_STOPWORDS, Segmenter, read_word_list, segment_corpus
 
 
 # -- the shipped scheme ------------------------------------------------------------------------

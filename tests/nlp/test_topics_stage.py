@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from corpus.demo import write_demo_corpus
-from corpus.loaders import load_path
-from corpus.store import Store
-from nlp.topics_stage import TopicsConfig, run_topics
+from zhengce.corpus.demo import write_demo_corpus
+from zhengce.corpus.loaders import load_path
+from zhengce.corpus.store import Store
+from zhengce.nlp.topics_stage import TopicsConfig, run_topics
 
 CATEGORIES = ["directive", "developmental", "regulatory"]
 
@@ -86,8 +86,8 @@ def test_planted_post_2001_shifts_through_the_analysis(demo):
     """Pipeline output → trajectories: the planted shifts have the right sign per level and
     their 95% intervals exclude zero (planted post − pre: central regulatory +0.20, provincial
     developmental +0.18, local directive +0.15)."""
-    from analysis.data import load_strategy_data
-    from analysis.trajectories import compute_trajectories, pre_post
+    from zhengce.analysis.data import load_strategy_data
+    from zhengce.analysis.trajectories import compute_trajectories, pre_post
 
     store, _, folder = demo
     result = run_topics(store, TopicsConfig(model="dmr", ldavis=False, out_dir=str(folder / "pp")))

@@ -10,7 +10,7 @@ from scale_corpus import fill_store
 
 @pytest.fixture
 def small_store(tmp_path):
-    from corpus.store import Store
+    from zhengce.corpus.store import Store
 
     store = Store.open(tmp_path / "corpus.db")
     fill_store(store)

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from corpus import shards as sh
-from corpus.errors import UserError
-from corpus.store import Store
-from nlp import distributed as dist
-from nlp.models import LdaTopicModel
+from zhengce.corpus import shards as sh
+from zhengce.common.errors import UserError
+from zhengce.corpus.store import Store
+from zhengce.nlp import distributed as dist
+from zhengce.nlp.models import LdaTopicModel
 
 from scale_corpus import N_DOCS, fill_store
 

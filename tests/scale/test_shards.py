@@ -12,14 +12,14 @@ import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
-from corpus import shards as sh
-from corpus.errors import UserError
-from corpus.store import Store
-from nlp import distributed as dist
-from nlp.bow import TokenCorpus, build_dictionary
-from nlp.models import LdaTopicModel
-from nlp.scheme import dictionary_scores, load_dictionary_scores, load_scheme
-from nlp.segment import segment_corpus
+from zhengce.corpus import shards as sh
+from zhengce.common.errors import UserError
+from zhengce.corpus.store import Store
+from zhengce.nlp import distributed as dist
+from zhengce.nlp.bow import TokenCorpus, build_dictionary
+from zhengce.nlp.models import LdaTopicModel
+from zhengce.nlp.scheme import dictionary_scores, load_dictionary_scores, load_scheme
+from zhengce.nlp.segment import segment_corpus
 
 from scale_corpus import N_DOCS, doc_text, fill_store
 
@@ -288,7 +288,7 @@ def test_import_refuses_documents_the_store_does_not_have(run, tmp_path):
 # -- command line ----------------------------------------------------------------------------------
 
 def test_cli_export_segment_score_import(small_store, tmp_path):
-    from nlp.cli_scale import shards
+    from zhengce.nlp.cli import shards
 
     db = small_store.path
     runner = CliRunner()
@@ -313,7 +313,7 @@ def test_cli_export_segment_score_import(small_store, tmp_path):
 
 
 def test_cli_dictionary_bow_train_infer(run, tmp_path):
-    from nlp.cli_scale import shards
+    from zhengce.nlp.cli import shards
 
     root = tmp_path / "cli2"
     shutil.copytree(run["root"] / "tokens", root / "tokens")

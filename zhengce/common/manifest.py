@@ -1,8 +1,9 @@
-"""Run ids and manifests: what every stage records about how its output was made."""
+"""Run ids, manifests and content hashes: what every stage records about how its output was made."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
 import secrets
 import sys
@@ -38,6 +39,17 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def config_hash(value: Any, length: int = 16) -> str:
+    """The first ``length`` hex digits of the SHA-256 of ``value`` as sorted-key JSON.
+
+    The one way a configuration (normalizer, segmenter, stage parameters ...) is named by its
+    content: equal settings give equal hashes whatever the key order. The format is fixed —
+    token caches and shard folders written by earlier versions are keyed by it.
+    """
+    blob = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:length]
+
+
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -59,8 +71,6 @@ def input_hash(value: Any) -> str:
                 h.update(str(p.relative_to(value)).encode())
                 h.update(sha256_file(p).encode())
         return h.hexdigest()
-    import json
-
     return sha256_text(json.dumps(value, sort_keys=True, default=str, ensure_ascii=False))
 
 

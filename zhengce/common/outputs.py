@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from corpus.errors import UserError
+from .errors import UserError
 
 # Fonts that render Chinese, in order of preference. Debian: fonts-noto-cjk, fonts-wqy-microhei.
 CJK_FONT_CANDIDATES = (
