@@ -13,13 +13,12 @@ A session on a cluster (docs/scaling.md)::
     zhengce shards score /shared/run1 --scheduler tcp://10.0.0.5:8786
     zhengce shards import /shared/run1 --db data/zhengce.db
 
-Without ``--scheduler`` every stage runs in a local process pool (``--workers``, default all cores).
+Without ``--scheduler`` every stage runs in a local process pool (``--jobs``, default all cores).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -44,11 +43,11 @@ def segment(db_path, backend, hmm, user_dict, n_jobs):
       zhengce segment --db data/demo.db --backend rjieba
     """
     from .normalize import Normalizer
-    from .segment import Segmenter, print_progress, segment_corpus
+    from .segment import Segmenter, segment_corpus
 
-    with open_store(db_path) as store:
+    with open_store(db_path) as store:   # a progress bar on a terminal, then the summary line
         summary = segment_corpus(store, Segmenter(backend=backend, hmm=hmm, user_dict=user_dict),
-                                 Normalizer(), n_jobs=n_jobs, progress=print_progress)
+                                 Normalizer(), n_jobs=n_jobs)
     click.echo(summary.get("line", str(summary)))
 
 
@@ -271,25 +270,11 @@ def labels_apply(run_id, path, db_path):
 scheduler_option = click.option(
     "--scheduler", default=None, metavar="ADDRESS",
     help="Dask scheduler (tcp://host:port, or a scheduler file); default: local processes.")
-workers_option = click.option("--workers", "n_workers", type=int, default=None,
-                              help="Local worker processes (default: all cores; 1 = in this process).")
+jobs_option = click.option("--jobs", "n_jobs", type=int, default=None,
+                           help="Local worker processes (default: all cores; 1 = in this process).")
 progress_option = click.option("--progress/--no-progress", default=None,
-                               help="A line per finished shard on stderr (default: on a terminal).")
+                               help="A progress bar of the shards on stderr (default: on a terminal).")
 dir_argument = click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
-
-
-def _progress(enabled: bool | None):
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return None
-
-    def show(state: dict) -> None:
-        click.echo(f"{state['stage']}: shard {state['done']}/{state['total']}, "
-                   f"{state['documents']:,} documents, {state['docs_per_s']:,.0f} docs/s, "
-                   f"{state['elapsed_s']:.0f} s", err=True)
-
-    return show
 
 
 @click.group()
@@ -339,14 +324,14 @@ def export_cmd(db_path, out, rows, where, params, config_hash):
 @shards.command("segment")
 @dir_argument
 @scheduler_option
-@workers_option
+@jobs_option
 @click.option("--backend", type=click.Choice(["rjieba", "jieba"]), default="rjieba",
               show_default=True, help="Segmentation backend (identical tokens; rjieba is faster).")
 @click.option("--hmm/--no-hmm", default=False, show_default=True,
               help="jieba's HMM new-word discovery (off: it invents words in formal text).")
 @click.option("--min-len", type=int, default=2, show_default=True, help="Shortest token kept.")
 @progress_option
-def segment_cmd(folder, scheduler, n_workers, backend, hmm, min_len, progress):
+def segment_cmd(folder, scheduler, n_jobs, backend, hmm, min_len, progress):
     """Normalise and segment DIR/documents into DIR/tokens.
 
     \b
@@ -357,8 +342,8 @@ def segment_cmd(folder, scheduler, n_workers, backend, hmm, min_len, progress):
     from .segment import Segmenter
 
     stage = SegmentStage(segmenter=Segmenter(backend=backend, hmm=hmm, min_len=min_len))
-    report = run_parallel_stage(stage, folder, scheduler=scheduler, n_workers=n_workers,
-                                progress=_progress(progress))
+    report = run_parallel_stage(stage, folder, scheduler=scheduler, n_jobs=n_jobs,
+                                progress=progress)
     click.echo(report.line())
     click.echo(f"token config {stage.config_hash}; import with: zhengce shards import {folder} --db DB")
 
@@ -374,8 +359,8 @@ def segment_cmd(folder, scheduler, n_workers, backend, hmm, min_len, progress):
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Where to save the dictionary (default DIR/dictionary.gensim).")
 @scheduler_option
-@workers_option
-def dictionary_cmd(folder, no_below, no_above, keep_n, out, scheduler, n_workers):
+@jobs_option
+def dictionary_cmd(folder, no_below, no_above, keep_n, out, scheduler, n_jobs):
     """Build the filtered vocabulary of DIR/tokens (per-shard counts in parallel, merged here).
 
     \b
@@ -386,7 +371,7 @@ def dictionary_cmd(folder, no_below, no_above, keep_n, out, scheduler, n_workers
 
     _, report, path = build_dictionary_from_shards(folder, no_below=no_below, no_above=no_above,
                                                    keep_n=keep_n or None, scheduler=scheduler,
-                                                   n_workers=n_workers, out=out)
+                                                   n_jobs=n_jobs, out=out)
     click.echo(f"dictionary: {report.n_documents:,} documents, vocabulary {report.vocab_before:,} -> "
                f"{report.vocab_after:,} (no_below={no_below}, no_above={no_above}, "
                f"keep_n={keep_n or None}); saved to {path}")
@@ -397,9 +382,9 @@ def dictionary_cmd(folder, no_below, no_above, keep_n, out, scheduler, n_workers
 @click.option("--dictionary", "dictionary_path", type=click.Path(path_type=Path), default=None,
               help="A saved gensim Dictionary (default DIR/dictionary.gensim).")
 @scheduler_option
-@workers_option
+@jobs_option
 @progress_option
-def bow_cmd(folder, dictionary_path, scheduler, n_workers, progress):
+def bow_cmd(folder, dictionary_path, scheduler, n_jobs, progress):
     """Bag of words of DIR/tokens with a dictionary, into DIR/bow.
 
     \b
@@ -409,8 +394,8 @@ def bow_cmd(folder, dictionary_path, scheduler, n_workers, progress):
     from .distributed import BowStage, run_parallel_stage
 
     stage = BowStage(dictionary_path or Path(folder) / "dictionary.gensim")
-    report = run_parallel_stage(stage, folder, scheduler=scheduler, n_workers=n_workers,
-                                progress=_progress(progress))
+    report = run_parallel_stage(stage, folder, scheduler=scheduler, n_jobs=n_jobs,
+                                progress=progress)
     click.echo(report.line())
 
 
@@ -446,9 +431,9 @@ def train_cmd(folder, out, n_topics, passes, iterations, chunksize, random_state
 @click.option("--random-state", type=int, default=None,
               help="Seed of the per-document starts (default: the model's random_state).")
 @scheduler_option
-@workers_option
+@jobs_option
 @progress_option
-def infer_cmd(folder, model_path, random_state, scheduler, n_workers, progress):
+def infer_cmd(folder, model_path, random_state, scheduler, n_jobs, progress):
     """Document-topic shares θ of DIR/tokens under a saved model, into DIR/doc_topics.
 
     \b
@@ -458,8 +443,8 @@ def infer_cmd(folder, model_path, random_state, scheduler, n_workers, progress):
     from .distributed import InferStage, run_parallel_stage
 
     stage = InferStage(model_path, random_state=random_state)
-    report = run_parallel_stage(stage, folder, scheduler=scheduler, n_workers=n_workers,
-                                progress=_progress(progress))
+    report = run_parallel_stage(stage, folder, scheduler=scheduler, n_jobs=n_jobs,
+                                progress=progress)
     click.echo(report.line())
 
 
@@ -468,9 +453,9 @@ def infer_cmd(folder, model_path, random_state, scheduler, n_workers, progress):
 @click.option("--scheme", "scheme_path", type=click.Path(path_type=Path), default=None,
               help="Coding scheme YAML (default nlp/schemes/tan.yaml).")
 @scheduler_option
-@workers_option
+@jobs_option
 @progress_option
-def score_cmd(folder, scheme_path, scheduler, n_workers, progress):
+def score_cmd(folder, scheme_path, scheduler, n_jobs, progress):
     """The coding scheme's dictionary measure of DIR/tokens, into DIR/dictionary_scores.
 
     \b
@@ -480,7 +465,7 @@ def score_cmd(folder, scheme_path, scheduler, n_workers, progress):
     from .distributed import ScoreStage, run_parallel_stage
 
     report = run_parallel_stage(ScoreStage(scheme_path), folder, scheduler=scheduler,
-                                n_workers=n_workers, progress=_progress(progress))
+                                n_jobs=n_jobs, progress=progress)
     click.echo(report.line())
 
 

@@ -16,7 +16,7 @@ stage           input shards   output shards       what a task does
 ==============  =============  ==================  =============================================
 
 :func:`run_parallel_stage` runs a stage over the shards of a folder. ``scheduler=None`` uses a
-local ``concurrent.futures`` process pool (``n_workers`` processes, default: the cores this process
+local ``concurrent.futures`` process pool (``n_jobs`` processes, default: the cores this process
 may use; 1 runs in this process); ``scheduler='tcp://host:port'`` (or the path of a Dask scheduler
 file) submits the same task function to a ``dask.distributed`` cluster. Workers read and write the
 shard files themselves, so the shard folder must be visible at the same path to every worker and
@@ -50,15 +50,18 @@ import socket
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from zhengce.corpus import shards as sh
 from zhengce.common.errors import UserError
+from zhengce.common.parallel import (DaskExecutor, LocalExecutor, make_executor,  # noqa: F401
+                                     resolve_jobs)
+from zhengce.common.progress import Progress
 from zhengce.corpus.store import utcnow
 
 log = logging.getLogger(__name__)
@@ -319,7 +322,7 @@ class InferStage(Stage):
     def process(self, state, table, run_id):
         import pyarrow as pa
 
-        from .models import _normalise_rows
+        from .models import normalize_rows
 
         lda, token2id = state
         doc_ids = table.column("doc_id").to_pylist()
@@ -333,7 +336,7 @@ class InferStage(Stage):
             lda.random_state = np.random.RandomState(document_seed(self.random_state, doc_id))
             gamma_d, _ = lda.inference([bow])
             gamma[d] = gamma_d[0]
-        theta = _normalise_rows(gamma, "doc_topics") if len(doc_ids) else gamma
+        theta = normalize_rows(gamma, "doc_topics") if len(doc_ids) else gamma
         k = lda.num_topics
         out = pa.Table.from_arrays(
             [pa.array([run_id] * (len(doc_ids) * k), pa.string()),
@@ -486,104 +489,6 @@ def run_shard(stage: Stage, task: ShardTask) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# Executors
-# ---------------------------------------------------------------------------------------------
-
-def _available_cores() -> int:
-    from .segment import available_cores
-
-    return available_cores()
-
-
-class _LocalExecutor:
-    """``n_workers`` processes (``concurrent.futures``); 1 runs the tasks in this process."""
-
-    def __init__(self, n_workers: int | None):
-        n = _available_cores() if n_workers is None else n_workers
-        if not isinstance(n, int) or n < 1:
-            raise UserError(f"n_workers must be a positive integer or None (all cores), got {n_workers!r}")
-        self.n_workers = n
-        self.description = f"local, {n} process{'es' if n > 1 else ''}"
-
-    def run(self, fn: Callable, stage: Stage, tasks: list[ShardTask]) -> Iterator[dict]:
-        if self.n_workers == 1 or len(tasks) <= 1:
-            for task in tasks:
-                yield fn(stage, task)
-            return
-        with ProcessPoolExecutor(max_workers=min(self.n_workers, len(tasks))) as pool:
-            futures = [pool.submit(fn, stage, task) for task in tasks]
-            try:
-                for future in as_completed(futures):
-                    yield future.result()
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-
-    def close(self) -> None:
-        pass
-
-
-class _DaskExecutor:
-    """Tasks submitted to a ``dask.distributed`` scheduler (address or scheduler file)."""
-
-    def __init__(self, scheduler: str | os.PathLike, timeout: float = 30):
-        scheduler = str(scheduler)
-        try:
-            from distributed import Client
-        except ImportError:
-            raise UserError("--scheduler needs dask.distributed: pip install 'zhengce[scale]' "
-                            "(or dask distributed)") from None
-        kwargs: dict = {"timeout": timeout}
-        if "://" not in scheduler and Path(scheduler).is_file():
-            kwargs["scheduler_file"] = scheduler
-        else:
-            kwargs["address"] = scheduler
-        try:
-            self.client = Client(**kwargs)
-        except (OSError, TimeoutError) as exc:
-            raise UserError(f"cannot reach the Dask scheduler {scheduler} ({exc}); start it with "
-                            "`dask scheduler` and pass its tcp://host:port (docs/scaling.md)") from None
-        workers = self.client.scheduler_info().get("workers", {})
-        if not workers:
-            try:
-                self.client.wait_for_workers(1, timeout=timeout)
-            except TimeoutError:
-                self.client.close()
-                raise UserError(f"the Dask scheduler {scheduler} has no workers after {timeout:.0f} s; "
-                                "start some with `dask worker " + scheduler + "`") from None
-            workers = self.client.scheduler_info().get("workers", {})
-        self.n_workers = len(workers)
-        self.description = f"dask {scheduler}, {self.n_workers} worker(s)"
-
-    def run(self, fn: Callable, stage: Stage, tasks: list[ShardTask]) -> Iterator[dict]:
-        from distributed import as_completed as dask_as_completed
-
-        token = hashlib.sha256(f"{time.time_ns()}-{os.getpid()}".encode()).hexdigest()[:8]
-        futures = [self.client.submit(fn, stage, task, pure=False,
-                                      key=f"zhengce-{stage.name}-{token}-{task.index:05d}")
-                   for task in tasks]
-        try:
-            for future in dask_as_completed(futures):
-                yield future.result()
-        except BaseException:
-            self.client.cancel(futures)
-            raise
-
-    def close(self) -> None:
-        self.client.close()
-
-
-def make_executor(scheduler: str | None = None, n_workers: int | None = None, *,
-                  timeout: float = 30):
-    """A local pool (``scheduler=None``) or a Dask client (connecting within ``timeout``
-    seconds); ``n_workers`` only applies locally."""
-    if scheduler:
-        return _DaskExecutor(scheduler, timeout=timeout)
-    return _LocalExecutor(n_workers)
-
-
-# ---------------------------------------------------------------------------------------------
 # Running a stage over a folder
 # ---------------------------------------------------------------------------------------------
 
@@ -675,9 +580,9 @@ def _reusable(path: Path, stage: Stage, input_sha: str, run_id: str | None) -> d
 
 
 def run_parallel_stage(stage: Stage, root: str | os.PathLike, *, scheduler: str | None = None,
-                       n_workers: int | None = None, run_id: str | None = None,
-                       progress: Callable[[dict], None] | None = None,
-                       executor=None,
+                       n_jobs: int | None = None, run_id: str | None = None,
+                       progress: bool | None = None,
+                       executor: LocalExecutor | DaskExecutor | None = None,
                        consume: Callable[[int, Any], None] | None = None) -> StageReport:
     """Run ``stage`` over every input shard under ``root``; write the output shards + manifest.
 
@@ -691,14 +596,15 @@ def run_parallel_stage(stage: Stage, root: str | os.PathLike, *, scheduler: str 
         The shard folder (``root/<input kind>/manifest.json`` must exist).
     scheduler : str or None
         ``None``: local process pool. ``tcp://host:port`` or a scheduler-file path: Dask.
-    n_workers : int or None
+    n_jobs : int or None
         Local processes (default: the cores this process may use); ignored with a scheduler.
     run_id : str or None
         For run-keyed outputs (doc_topics, dictionary_scores): the run id to write (default: the
         previous run's when resuming the same stage, else a new one).
-    progress : callable
-        Called after every shard with ``done, total, documents, elapsed_s, docs_per_s``.
-    executor : an executor from :func:`make_executor` to reuse (not closed here).
+    progress : bool or None
+        A progress bar of the shards on stderr (``None``: on a terminal).
+    executor : an executor from :func:`zhengce.common.parallel.make_executor` to reuse (not
+        closed here).
     consume : callable
         For stages without output shards: called with ``(shard index, value)`` as each task
         finishes (in completion order), instead of keeping every value for ``report.values``.
@@ -711,51 +617,27 @@ def run_parallel_stage(stage: Stage, root: str | os.PathLike, *, scheduler: str 
     run_id = _stage_run_id(stage, out_folder, run_id) if out_folder else None
     started_at = utcnow()
     started = time.perf_counter()
-    entries: list[dict] = []
-    tasks: list[ShardTask] = []
-    for shard in source.shards:
-        in_path = source.folder / shard["file"]
-        if out_folder is not None:
-            out_path = out_folder / sh.shard_name(shard["index"])
-            reused = _reusable(out_path, stage, shard["sha256"], run_id)
-            if reused is not None:
-                entries.append(reused)
-                continue
-        tasks.append(ShardTask(index=shard["index"], input_path=str(in_path.resolve()),
-                               input_sha256=shard["sha256"],
-                               output_path=str(out_path.resolve()) if out_folder else None,
-                               run_id=run_id))
+    entries, tasks = _plan_tasks(stage, source, out_folder, run_id)
     own = executor is None
-    executor = executor or make_executor(scheduler, n_workers)
-    summary: dict = {}
-    workers: set[str] = set()
-    memory = MemoryReport(main_role="client")
-    done_docs = sum(e["documents"] for e in entries)
+    executor = executor or _stage_executor(scheduler, n_jobs, len(tasks))
+    collected = _Collected(stage, consume)
+    bar = Progress(stage.name, total=len(source), unit="shard", enabled=progress)
+    bar.update(len(entries))
     try:
-        for entry in executor.run(run_shard, stage, tasks):
-            if consume is not None and "value" in entry:
-                consume(entry["index"], entry.pop("value"))
-            stage.merge_summary(summary, entry.pop("summary", {}))
-            summary["task_seconds"] = summary.get("task_seconds", 0.0) + entry["seconds"]
-            workers.add(entry["worker"])
-            memory.add(entry.pop("peak", None))
-            entries.append(entry)
-            done_docs += entry["documents"]
-            if progress is not None:
-                elapsed = time.perf_counter() - started
-                progress({"stage": stage.name, "done": len(entries), "total": len(source),
-                          "documents": done_docs, "elapsed_s": elapsed,
-                          "docs_per_s": done_docs / elapsed if elapsed > 0 else 0.0})
+        for entry in executor.map(partial(run_shard, stage), tasks, ordered=False):
+            collected.add(entry)
+            bar.update(1, documents=f"{collected.documents + _documents(entries):,}")
     finally:
+        bar.close()
         if own:
             executor.close()
-    entries.sort(key=lambda e: e["index"])
-    seconds = time.perf_counter() - started
+    entries = sorted(entries + collected.entries, key=lambda e: e["index"])
     report = StageReport(stage=stage.name, root=str(root), executor=executor.description,
-                         n_shards=len(source), n_documents=sum(e["documents"] for e in entries),
-                         n_run=len(tasks), n_reused=len(source) - len(tasks), seconds=seconds,
-                         run_id=run_id, fingerprint=stage.fingerprint(), summary=summary,
-                         workers=sorted(workers), memory=memory.finish())
+                         n_shards=len(source), n_documents=_documents(entries),
+                         n_run=len(tasks), n_reused=len(source) - len(tasks),
+                         seconds=time.perf_counter() - started, run_id=run_id,
+                         fingerprint=stage.fingerprint(), summary=collected.summary,
+                         workers=sorted(collected.workers), memory=collected.memory.finish())
     if out_folder is None:
         report.values = [e.pop("value") for e in entries if "value" in e]
         return report
@@ -767,9 +649,68 @@ def run_parallel_stage(stage: Stage, root: str | os.PathLike, *, scheduler: str 
         input={"kind": stage.input_kind, "n_documents": source.n_documents,
                "manifest_created_at": source.manifest.get("created_at")},
         started_at=started_at, finished_at=utcnow(), executor=executor.description,
-        summary={k: v for k, v in summary.items() if k != "task_seconds"}, **extra)
+        summary={k: v for k, v in collected.summary.items() if k != "task_seconds"}, **extra)
     log.info(report.line())
     return report
+
+
+def _documents(entries: list[dict]) -> int:
+    return sum(e["documents"] for e in entries)
+
+
+def _plan_tasks(stage: Stage, source, out_folder: Path | None,
+                run_id: str | None) -> tuple[list[dict], list[ShardTask]]:
+    """Manifest entries of the output shards that can be reused, and tasks for the others."""
+    entries: list[dict] = []
+    tasks: list[ShardTask] = []
+    for shard in source.shards:
+        in_path = source.folder / shard["file"]
+        out_path = None
+        if out_folder is not None:
+            out_path = out_folder / sh.shard_name(shard["index"])
+            reused = _reusable(out_path, stage, shard["sha256"], run_id)
+            if reused is not None:
+                entries.append(reused)
+                continue
+        tasks.append(ShardTask(index=shard["index"], input_path=str(in_path.resolve()),
+                               input_sha256=shard["sha256"],
+                               output_path=str(out_path.resolve()) if out_path else None,
+                               run_id=run_id))
+    return entries, tasks
+
+
+def _stage_executor(scheduler: str | None, n_jobs: int | None, n_tasks: int):
+    """The executor of one stage run: Dask, or local processes (this process for one task)."""
+    if scheduler:
+        return make_executor(scheduler)
+    n_jobs = resolve_jobs(n_jobs)
+    executor = make_executor(None, min(n_jobs, max(n_tasks, 1)), what="shard worker",
+                             fix="rerun with fewer --jobs")
+    # named by the processes asked for, as the manifest always recorded it
+    executor.description = f"local, {n_jobs} process{'es' if n_jobs > 1 else ''}"
+    return executor
+
+
+class _Collected:
+    """What the finished tasks of a stage returned: entries, summary, workers and memory."""
+
+    def __init__(self, stage: Stage, consume: Callable[[int, Any], None] | None):
+        self.stage, self.consume = stage, consume
+        self.entries: list[dict] = []
+        self.summary: dict = {}
+        self.workers: set[str] = set()
+        self.memory = MemoryReport(main_role="client")
+        self.documents = 0
+
+    def add(self, entry: dict) -> None:
+        if self.consume is not None and "value" in entry:
+            self.consume(entry["index"], entry.pop("value"))
+        self.stage.merge_summary(self.summary, entry.pop("summary", {}))
+        self.summary["task_seconds"] = self.summary.get("task_seconds", 0.0) + entry["seconds"]
+        self.workers.add(entry["worker"])
+        self.memory.add(entry.pop("peak", None))
+        self.entries.append(entry)
+        self.documents += entry["documents"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -834,7 +775,7 @@ def merge_vocabularies(values: Sequence[dict]):
 
 def build_dictionary_from_shards(root: str | os.PathLike, *, no_below: int, no_above: float,
                                  keep_n: int | None, keep_tokens: Sequence[str] | None = None,
-                                 scheduler: str | None = None, n_workers: int | None = None,
+                                 scheduler: str | None = None, n_jobs: int | None = None,
                                  out: str | os.PathLike | None = None, executor=None):
     """A filtered gensim ``Dictionary`` over the token shards of ``root``: per-shard counts in
     parallel, merged here, then ``filter_extremes`` with every argument explicit (as
@@ -850,7 +791,7 @@ def build_dictionary_from_shards(root: str | os.PathLike, *, no_below: int, no_a
         raise UserError(f"keep_n must be a positive integer or None (no cap), got {keep_n!r}")
     merger = VocabularyMerger()
     stage_report = run_parallel_stage(DictionaryStage(), root, scheduler=scheduler,
-                                      n_workers=n_workers, executor=executor, consume=merger.add)
+                                      n_jobs=n_jobs, executor=executor, consume=merger.add)
     dictionary = merger.dictionary()
     before = len(dictionary)
     keep = list(dict.fromkeys(keep_tokens or []))

@@ -233,9 +233,9 @@ def representative_docs(doc_topic, topic: int, *, n: int = 5, doc_ids: Sequence 
 
 
 def _seed_mapping(seed_words) -> dict[str, list[str]]:
-    from .models import normalise_seed_words
+    from .models import normalize_seed_words
 
-    return normalise_seed_words(seed_words)
+    return normalize_seed_words(seed_words)
 
 
 def score_topics(topic_word, vocabulary, seed_words, *, method: str = "mass", top_n: int = 30,

@@ -82,20 +82,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import re
-import sys
 import time
 import unicodedata
-from collections import Counter, deque
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from zhengce.common.errors import UserError
+from zhengce.common.parallel import LocalExecutor, resolve_jobs
+from zhengce.common.progress import Progress, format_seconds
 
 from .normalize import Normalizer
 
@@ -658,32 +659,10 @@ def _segment_batch_remote(batch: list[tuple[str, str]], config_hash: str):
     return (*_segment_batch(batch, config_hash), process_peak("segment worker"))
 
 
-def available_cores() -> int:
-    """Cores this process may run on (the affinity mask in containers), else ``os.cpu_count()``."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
-def _fmt_seconds(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    if seconds >= 60:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds}s"
-
-
-def print_progress(state: dict, stream=None) -> None:
-    """A ready-made ``progress`` callable: one updating line on stderr."""
-    stream = stream or sys.stderr
-    end = "\n" if state["done"] >= state["total"] else ""
-    stream.write(f"\rsegment: {state['done']:,}/{state['total']:,} documents "
-                 f"({100 * state['done'] / max(state['total'], 1):.1f}%), "
-                 f"{state['docs_per_s']:.0f} docs/s, {state['mb_per_s']:.2f} MB/s, "
-                 f"{_fmt_seconds(state['eta_s'])} left{end}")
-    stream.flush()
+def _segment_batch_here(batch: list[tuple[str, str]], config_hash: str, normalizer: Normalizer,
+                        segmenter: Segmenter):
+    """In this process: :func:`_segment_batch` (no worker peak to report)."""
+    return (*_segment_batch(batch, config_hash, normalizer, segmenter), None)
 
 
 def _stale_documents(store, config_hash: str, where: str | None, params) -> tuple[list[str], dict]:
@@ -734,13 +713,13 @@ def segment_corpus(store, segmenter: Segmenter | None = None, normalizer: Normal
     ----------
     store : corpus.store.Store
     segmenter, normalizer : default ``Segmenter()`` / ``Normalizer()``.
-    n_jobs : worker processes; ``None`` → all cores. Workers build the segmenter once (pool
+    n_jobs : worker processes; ``None`` → all cores. Workers build the segmenter once (executor
         initializer); the calling process is the only writer and inserts one batch per transaction.
     batch_size : documents per task and per insert.
     where, params : optional SQL filter on ``documents`` (alias ``d``; e.g. ``"d.level = ?"``,
         ``["central"]``).
     progress : called after each batch with ``done, total, elapsed_s, docs_per_s, mb_per_s,
-        eta_s`` (see :func:`print_progress`).
+        eta_s``. On a terminal a progress bar is shown whether or not it is given.
 
     Returns a dict: ``config_hash``, ``run_id``, ``n_documents``, ``n_segmented``, ``n_missing``,
     ``n_changed``, ``n_cached``, ``seconds`` (segmenting and writing), ``scan_seconds`` (finding
@@ -751,10 +730,7 @@ def segment_corpus(store, segmenter: Segmenter | None = None, normalizer: Normal
     normalizer = normalizer if normalizer is not None else Normalizer()
     if not isinstance(batch_size, int) or batch_size < 1:
         raise UserError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if n_jobs is None:
-        n_jobs = available_cores()
-    if not isinstance(n_jobs, int) or n_jobs < 1:
-        raise UserError(f"n_jobs must be a positive integer or None (all cores), got {n_jobs!r}")
+    n_jobs = resolve_jobs(n_jobs)
     config_hash = register_config(store, normalizer, segmenter)
     scan_started = time.perf_counter()
     stale, counts = _stale_documents(store, config_hash, where, params)
@@ -762,6 +738,28 @@ def segment_corpus(store, segmenter: Segmenter | None = None, normalizer: Normal
     run_params = {"config_hash": config_hash, "n_jobs": n_jobs, "batch_size": batch_size,
                   "where": where, "where_params": list(params or []),
                   "normalizer": normalizer.config(), "segmenter": segmenter.config()}
+    inputs, packages = _run_inputs(normalizer, segmenter)
+    use_pool = n_jobs > 1 and len(stale) > batch_size
+    with store.run("segment", run_params, inputs=inputs, packages=packages) as run:
+        done = _SegmentTally(len(stale), progress)
+        with _segment_executor(use_pool, n_jobs, normalizer, segmenter) as executor:
+            task = (partial(_segment_batch_remote, config_hash=config_hash) if use_pool else
+                    partial(_segment_batch_here, config_hash=config_hash, normalizer=normalizer,
+                            segmenter=segmenter))
+            for rows, n_bytes, removed, peak in executor.map(
+                    task, _batches_of_texts(store, stale, batch_size)):
+                run.memory.add(peak)
+                with store.db.conn:
+                    store.db["tokens"].upsert_all(rows, pk=("doc_id", "config_hash"))
+                done.add(len(rows), n_bytes, removed)
+        summary = done.summary(config_hash, run, counts, scan_seconds, n_jobs if use_pool else 1)
+        run.summary.update(summary)
+    log.info(summary["line"])
+    return summary
+
+
+def _run_inputs(normalizer: Normalizer, segmenter: Segmenter) -> tuple[dict, list[str]]:
+    """The files and packages a segmentation run depends on (for its manifest)."""
     inputs = {f"user_dict:{Path(p).name}": p for p in segmenter.user_dict}
     inputs.update({f"stopwords:{Path(s).name}": s for s in segmenter.stopwords_sources
                    if s != STOPWORDS_ISO_ZH})
@@ -769,72 +767,61 @@ def segment_corpus(store, segmenter: Segmenter | None = None, normalizer: Normal
         inputs["boilerplate"] = str(normalizer.patterns_file)
     packages = ["jieba", "rjieba", "stopwordsiso"] + (["opencc-python-reimplemented"]
                                                       if normalizer.t2s else [])
-    total = len(stale)
-    started = time.perf_counter()
-    done, n_bytes, removed = 0, 0, Counter()
+    return inputs, packages
 
-    def report() -> None:
-        if progress is None:
-            return
-        elapsed = time.perf_counter() - started
-        rate = done / elapsed if elapsed > 0 else 0.0
-        progress({"done": done, "total": total, "elapsed_s": elapsed, "docs_per_s": rate,
-                  "mb_per_s": n_bytes / 1e6 / elapsed if elapsed > 0 else 0.0,
-                  "eta_s": (total - done) / rate if rate > 0 else 0.0})
 
-    def write(rows: list[dict]) -> None:
-        with store.db.conn:
-            store.db["tokens"].upsert_all(rows, pk=("doc_id", "config_hash"))
+def _segment_executor(use_pool: bool, n_jobs: int, normalizer: Normalizer,
+                      segmenter: Segmenter) -> LocalExecutor:
+    """Worker processes that each build the normaliser and segmenter once, or this process."""
+    if not use_pool:
+        segmenter.engine   # load the dictionary now, not inside the first batch
+        return LocalExecutor(1)
+    # Batches are read here (SQLite connections stay in this process and thread) and kept at
+    # most 2 per worker in flight (the executor's window), so memory stays bounded.
+    return LocalExecutor(n_jobs, initializer=_init_worker,
+                         initargs=(normalizer.params(), segmenter.params()),
+                         what="segment worker", fix="rerun with fewer --jobs")
 
-    with store.run("segment", run_params, inputs=inputs, packages=packages) as run:
-        batches = _batches_of_texts(store, stale, batch_size)
-        use_pool = n_jobs > 1 and total > batch_size
-        if not use_pool:
-            segmenter.engine
-            for batch in batches:
-                rows, nb, rm = _segment_batch(batch, config_hash, normalizer, segmenter)
-                write(rows)
-                done, n_bytes = done + len(rows), n_bytes + nb
-                removed.update(rm)
-                report()
-        else:
-            ctx = multiprocessing.get_context()
-            with ctx.Pool(n_jobs, initializer=_init_worker,
-                          initargs=(normalizer.params(), segmenter.params())) as pool:
-                # Batches are read here (SQLite connections stay in this process and thread) and
-                # kept at most 2 per worker in flight, so memory stays bounded.
-                pending: deque = deque()
-                for batch in batches:
-                    pending.append(pool.apply_async(_segment_batch_remote, (batch, config_hash)))
-                    while len(pending) >= 2 * n_jobs:
-                        rows, nb, rm, peak = pending.popleft().get()
-                        run.memory.add(peak)
-                        write(rows)
-                        done, n_bytes = done + len(rows), n_bytes + nb
-                        removed.update(rm)
-                        report()
-                while pending:
-                    rows, nb, rm, peak = pending.popleft().get()
-                    run.memory.add(peak)
-                    write(rows)
-                    done, n_bytes = done + len(rows), n_bytes + nb
-                    removed.update(rm)
-                    report()
-        seconds = time.perf_counter() - started
+
+class _SegmentTally:
+    """Documents, bytes and boilerplate removed so far; the progress bar and caller's callback."""
+
+    def __init__(self, total: int, callback: Callable[[dict], None] | None):
+        self.total, self.callback = total, callback
+        self.done, self.n_bytes, self.removed = 0, 0, Counter()
+        self.started = time.perf_counter()
+        self.bar = Progress("segment", total=total, unit="doc")
+
+    def add(self, n_docs: int, n_bytes: int, removed: Counter) -> None:
+        self.done += n_docs
+        self.n_bytes += n_bytes
+        self.removed.update(removed)
+        elapsed = time.perf_counter() - self.started
+        mb_per_s = self.n_bytes / 1e6 / elapsed if elapsed > 0 else 0.0
+        self.bar.update(n_docs, MB_per_s=f"{mb_per_s:.2f}")
+        if self.callback is not None:
+            rate = self.done / elapsed if elapsed > 0 else 0.0
+            self.callback({"done": self.done, "total": self.total, "elapsed_s": elapsed,
+                           "docs_per_s": rate, "mb_per_s": mb_per_s,
+                           "eta_s": (self.total - self.done) / rate if rate > 0 else 0.0})
+
+    def summary(self, config_hash: str, run, counts: dict, scan_seconds: float,
+                n_jobs: int) -> dict:
+        self.bar.close()
+        seconds = time.perf_counter() - self.started
+        done = self.done
         summary = {"config_hash": config_hash, "run_id": run.run_id, **counts,
                    "n_segmented": done, "seconds": round(seconds, 3),
                    "scan_seconds": round(scan_seconds, 3),
                    "docs_per_s": round(done / seconds, 1) if seconds > 0 and done else 0.0,
-                   "mb_per_s": round(n_bytes / 1e6 / seconds, 3) if seconds > 0 and done else 0.0,
-                   "n_jobs": n_jobs if use_pool else 1, "removed": dict(sorted(removed.items())),
+                   "mb_per_s": round(self.n_bytes / 1e6 / seconds, 3) if seconds > 0 and done else 0.0,
+                   "n_jobs": n_jobs, "removed": dict(sorted(self.removed.items())),
                    "peak_memory": run.memory.finish().as_dict()}
         summary["line"] = (
             f"segment {config_hash}: {done:,} of {counts['n_documents']:,} documents segmented "
             f"({counts['n_missing']:,} new, {counts['n_changed']:,} changed text, "
-            f"{counts['n_cached']:,} cached) in {_fmt_seconds(seconds)} "
+            f"{counts['n_cached']:,} cached) in {format_seconds(seconds)} "
             f"(+{scan_seconds:.1f} s checking text hashes), "
             f"{summary['docs_per_s']:,.0f} docs/s, {summary['mb_per_s']:.2f} MB/s, "
             f"{summary['n_jobs']} process(es); {run.memory.line()}")
-        run.summary.update(summary)
-    log.info(summary["line"])
-    return summary
+        return summary

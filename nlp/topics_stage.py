@@ -135,9 +135,9 @@ def _make_model(config: TopicsConfig, seed_words: dict, random_state: int):
                           check_every=config.dmr_check_every,
                           max_train_docs=config.dmr_max_train_docs,
                           infer_iterations=config.dmr_infer_iterations,
-                          infer_workers=config.n_jobs,   # inference processes: any number, same θ
+                          n_jobs=config.n_jobs,   # inference processes: any number, same θ
                           infer_batch=config.dmr_infer_batch,
-                          workers=1, random_state=random_state)
+                          train_n_jobs=1, random_state=random_state)
 
 
 def run_topics(store: Store, config: TopicsConfig | None = None, *,

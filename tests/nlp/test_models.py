@@ -79,7 +79,7 @@ def quiet_fit(model, corpus, dictionary, covariates=None):
 MODELS = {
     "lda": lambda: LdaTopicModel(3, passes=20, iterations=100, random_state=1),
     "lda_fast": lambda: LdaTopicModel(3, passes=20, iterations=100, random_state=1, mode="fast",
-                                      workers=2),
+                                      n_jobs=2),
     "seeded_lda": lambda: SeededLdaModel(SEEDS, 0, passes=20, iterations=100, random_state=1),
     "dmr": lambda: SeededDmrModel(None, 3, iterations=200, random_state=1),
     "seeded_dmr": lambda: SeededDmrModel(SEEDS, 0, iterations=200, random_state=1,
@@ -128,7 +128,7 @@ def test_lda_deterministic_mode_repeats_exactly(data):
 def test_dmr_with_one_worker_repeats_exactly(data):
     _, corpus, dictionary, _, cov = data
     fit = lambda seed: quiet_fit(SeededDmrModel(SEEDS, 1, iterations=100, random_state=seed,
-                                                workers=1), corpus, dictionary, cov)
+                                                train_n_jobs=1), corpus, dictionary, cov)
     a, b, c = fit(3), fit(3), fit(4)
     assert np.array_equal(a.doc_topic_, b.doc_topic_)
     assert np.array_equal(a.topic_word_, b.topic_word_)
@@ -137,7 +137,7 @@ def test_dmr_with_one_worker_repeats_exactly(data):
     assert np.array_equal(a.transform(corpus[:10], cov.iloc[:10]),
                           b.transform(corpus[:10], cov.iloc[:10]))
     assert a.manifest_info()["deterministic"] is True
-    assert SeededDmrModel(workers=4).manifest_info()["deterministic"] is False
+    assert SeededDmrModel(train_n_jobs=4).manifest_info()["deterministic"] is False
 
 
 def test_per_word_bound_equals_gensims_bound(data):
@@ -228,7 +228,7 @@ def test_seeds_from_a_scheme_object(data):
 def test_dmr_trained_on_a_stratified_sample_infers_the_rest():
     _, corpus, dictionary, truth, cov = synthetic(n_docs=240)
     fit = lambda workers: quiet_fit(SeededDmrModel(None, 3, iterations=150, random_state=2,
-                                                   max_train_docs=100, infer_workers=workers,
+                                                   max_train_docs=100, n_jobs=workers,
                                                    infer_iterations=50),
                                     corpus, dictionary, cov)
     one, two = fit(1), fit(2)
@@ -263,7 +263,7 @@ def test_dmr_joint_inference_in_runs_of_documents():
                                                 max_train_docs=100, infer_iterations=50, **kw),
                                  corpus, dictionary, cov)
     alone = fit()
-    serial, forked = fit(infer_batch=20), fit(infer_batch=20, infer_workers=2)
+    serial, forked = fit(infer_batch=20), fit(infer_batch=20, n_jobs=2)
     assert np.array_equal(serial.doc_topic_, forked.doc_topic_)
     assert serial.infer_worker_peaks_ == [] and len(forked.infer_worker_peaks_) == 2
     assert {p["role"] for p in forked.infer_worker_peaks_} == {"infer worker"}
@@ -288,10 +288,10 @@ def test_dmr_joint_inference_in_runs_of_documents():
 
 
 def test_dmr_fit_reports_progress_without_changing_the_result(monkeypatch):
-    from zhengce.nlp import models as nlp_models
+    from zhengce.nlp.models import dmr_inference
 
     _, corpus, dictionary, _, cov = synthetic(n_docs=240)
-    monkeypatch.setattr(nlp_models, "_PROGRESS_EVERY_S", 0.0)   # every update, predictably
+    monkeypatch.setattr(dmr_inference, "PROGRESS_EVERY_S", 0.0)   # every update, predictably
     for kwargs in ({}, {"tol": 1e-9}):
         lines: list[str] = []
         make = lambda: SeededDmrModel(None, 3, iterations=60, random_state=1, check_every=20,
@@ -317,14 +317,14 @@ def _worker_dies(run):
 
 
 def test_dmr_joint_inference_worker_death_is_a_one_line_error(monkeypatch):
-    from zhengce.nlp import models as nlp_models
+    from zhengce.nlp.models import dmr_inference
 
     _, corpus, dictionary, _, cov = synthetic(n_docs=240)
-    monkeypatch.setattr(nlp_models, "_joint_infer_run", _worker_dies)
+    monkeypatch.setattr(dmr_inference, "joint_infer_run", _worker_dies)
     with pytest.raises(UserError, match=r"an inference worker process died \(out of memory\?\) "
-                                        r"after 0 documents: rerun with fewer infer_workers"):
+                                        r"after 0 documents: rerun with fewer n_jobs"):
         quiet_fit(SeededDmrModel(None, 3, iterations=30, random_state=2, max_train_docs=100,
-                                 infer_batch=20, infer_workers=2), corpus, dictionary, cov)
+                                 infer_batch=20, n_jobs=2), corpus, dictionary, cov)
 
 
 def test_dmr_tol_stops_when_the_likelihood_settles(data):

@@ -109,16 +109,16 @@ def local_run(tmp_path_factory):
     store.close()
     documents = base / "documents-only"
     shutil.copytree(root / "documents", documents / "documents")
-    dist.run_parallel_stage(dist.SegmentStage(), root, n_workers=2)
-    dist.build_dictionary_from_shards(root, no_below=1, no_above=1.0, keep_n=None, n_workers=2)
-    dist.run_parallel_stage(dist.BowStage(root / "dictionary.gensim"), root, n_workers=2)
+    dist.run_parallel_stage(dist.SegmentStage(), root, n_jobs=2)
+    dist.build_dictionary_from_shards(root, no_below=1, no_above=1.0, keep_n=None, n_jobs=2)
+    dist.run_parallel_stage(dist.BowStage(root / "dictionary.gensim"), root, n_jobs=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "too few updates" on 45 documents: not the point here
         dist.train_from_shards(root, LdaTopicModel(n_topics=K, passes=5, iterations=50,
                                                    chunksize=10, random_state=0),
                                out=base / "model")
-    dist.run_parallel_stage(dist.InferStage(base / "model"), root, n_workers=2)
-    dist.run_parallel_stage(dist.ScoreStage(), root, n_workers=2)
+    dist.run_parallel_stage(dist.InferStage(base / "model"), root, n_jobs=2)
+    dist.run_parallel_stage(dist.ScoreStage(), root, n_jobs=2)
     return {"root": root, "documents": documents, "model": base / "model"}
 
 

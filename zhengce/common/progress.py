@@ -78,14 +78,16 @@ class Progress:
     ``enabled=None`` shows the bar only when ``stream`` is a terminal. ``echo`` (optional)
     receives a plain text line (:meth:`ProgressState.line`) at most every ``every`` seconds;
     ``callback`` (optional) receives the :class:`ProgressState` as often and once at
-    :meth:`close`. :meth:`summary` prints the closing line through ``echo`` when there is one,
+    :meth:`close`; with ``echo_final`` the last count always reaches ``echo`` (at :meth:`close`,
+    unless the last update was echoed). :meth:`summary` prints the closing line through ``echo`` when there is one,
     else to ``stream``.
     """
 
     def __init__(self, label: str, total: int | None = None, *, unit: str = "doc",
                  enabled: bool | None = None, stream: TextIO | None = None,
                  echo: Callable[[str], Any] | None = None,
-                 callback: Callable[[ProgressState], Any] | None = None, every: float = 1.0):
+                 callback: Callable[[ProgressState], Any] | None = None, every: float = 1.0,
+                 echo_final: bool = False):
         self.label = label
         self.total = total
         self.unit = unit
@@ -94,6 +96,8 @@ class Progress:
         self.echo = echo
         self.callback = callback
         self.every = every
+        self.echo_final = echo_final
+        self._echoed_done: int | None = None
         self._closed = False
         self.done = 0
         self.extra: dict = {}
@@ -126,6 +130,7 @@ class Progress:
                     self.callback(state)
                 if self.echo is not None:
                     self.echo(state.line(self.unit))
+                    self._echoed_done = self.done
 
     def set_done(self, done: int, **extra: Any) -> None:
         """Set the count (for steps that know their absolute position)."""
@@ -149,6 +154,8 @@ class Progress:
             self._bar = None
         if self.callback is not None:
             self.callback(self.state())
+        if self.echo_final and self.echo is not None and self._echoed_done != self.done:
+            self.echo(self.state().line(self.unit))
 
     def summary(self, line: str) -> str:
         """Close, then print the step's one-line summary; returns it."""
