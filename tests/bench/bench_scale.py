@@ -48,7 +48,7 @@ from pathlib import Path
 from zhengce.nlp.distributed import SegmentStage, run_parallel_stage
 root = Path({root!r})
 shutil.rmtree(root / "tokens", ignore_errors=True)
-report = run_parallel_stage(SegmentStage(), root, n_workers={workers})
+report = run_parallel_stage(SegmentStage(), root, n_jobs={workers})
 result.update(report.as_dict())
 """
 
@@ -58,7 +58,7 @@ from pathlib import Path
 from zhengce.nlp.distributed import InferStage, run_parallel_stage
 root = Path({root!r})
 shutil.rmtree(root / "doc_topics", ignore_errors=True)
-report = run_parallel_stage(InferStage({model!r}), root, n_workers={workers})
+report = run_parallel_stage(InferStage({model!r}), root, n_jobs={workers})
 result.update(report.as_dict())
 """
 
@@ -69,8 +69,8 @@ from zhengce.nlp.distributed import BowStage, build_dictionary_from_shards, run_
 root = Path({root!r})
 shutil.rmtree(root / "bow", ignore_errors=True)
 _, rep, path = build_dictionary_from_shards(root, no_below=5, no_above=0.5, keep_n=100000,
-                                            n_workers={workers})
-report = run_parallel_stage(BowStage(path), root, n_workers={workers})
+                                            n_jobs={workers})
+report = run_parallel_stage(BowStage(path), root, n_jobs={workers})
 result.update(report.as_dict())
 result.update(vocab_before=rep.vocab_before, vocab_after=rep.vocab_after)
 """

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from zhengce.corpus.store import Store
     from zhengce.nlp.normalize import Normalizer
-    from zhengce.nlp.segment import Segmenter, print_progress, segment_corpus
+    from zhengce.nlp.segment import Segmenter, segment_corpus
 
     def read_records():
         opener = gzip.open if args.texts.suffix == ".gz" else open
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                   "text": r["text"]} for i, r in enumerate(read_records())),
                 pk="doc_id", batch_size=500)
         seg, norm = Segmenter(hmm=args.hmm), Normalizer()
-        first = segment_corpus(store, seg, norm, n_jobs=None, progress=print_progress)
+        first = segment_corpus(store, seg, norm, n_jobs=None)   # a progress bar on a terminal
         print(first["line"])
         second = segment_corpus(store, seg, norm, n_jobs=None)
         print(second["line"])

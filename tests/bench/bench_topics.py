@@ -121,7 +121,7 @@ def main(argv=None) -> None:
                                          random_state=args.seed),
             "lda_fast": lambda: LdaTopicModel(args.k, passes=args.passes,
                                               iterations=args.iterations, random_state=args.seed,
-                                              mode="fast", workers=args.workers),
+                                              mode="fast", n_jobs=args.workers),
             "seeded_lda": lambda: SeededLdaModel(scheme, free, passes=args.passes,
                                                  iterations=args.iterations,
                                                  random_state=args.seed),
