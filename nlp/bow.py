@@ -220,13 +220,27 @@ def build_dictionary(token_corpus, *, no_below: int, no_above: float, keep_n: in
     ``keep_n`` (``None`` = no cap); ``keep_tokens``: tokens kept regardless (e.g. seed terms); those
     absent from the corpus are listed in ``report.missing_keep_tokens``.
     """
+    check_filter_args(no_below, no_above, keep_n)
+    return filter_dictionary(count_dictionary(token_corpus), no_below=no_below, no_above=no_above,
+                             keep_n=keep_n, keep_tokens=keep_tokens)
+
+
+def check_filter_args(no_below: int, no_above: float, keep_n: int | None) -> None:
+    """The ``filter_extremes`` arguments checked before any counting."""
     if not isinstance(no_below, int) or no_below < 1:
         raise UserError(f"no_below must be an integer >= 1 (documents), got {no_below!r}")
     if not isinstance(no_above, (int, float)) or not 0 < no_above <= 1:
         raise UserError(f"no_above must be a fraction in (0, 1], got {no_above!r}")
     if keep_n is not None and (not isinstance(keep_n, int) or keep_n < 1):
         raise UserError(f"keep_n must be a positive integer or None (no cap), got {keep_n!r}")
-    dictionary = count_dictionary(token_corpus)
+
+
+def filter_dictionary(dictionary, *, no_below: int, no_above: float, keep_n: int | None,
+                      keep_tokens: Sequence[str] | None = None):
+    """``filter_extremes`` + ``compactify`` of a counted dictionary (from :func:`count_dictionary`
+    or the shard stage's merged counts); returns ``(dictionary, report)``. The one filter both
+    the store's and the shards' dictionaries go through."""
+    check_filter_args(no_below, no_above, keep_n)
     before = len(dictionary)
     keep = list(dict.fromkeys(keep_tokens or []))
     missing = [t for t in keep if t not in dictionary.token2id]

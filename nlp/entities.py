@@ -31,7 +31,8 @@ from typing import Iterable, Iterator, Sequence
 from zhengce.common.errors import UserError
 
 from .normalize import Normalizer
-from .segment import DICTIONARIES, Segmenter, read_user_dict
+from .segment import Segmenter
+from .segment_backends import DICTIONARIES, read_user_dict
 
 NAMES_FALLBACK = DICTIONARIES / "names_fallback.txt"
 REFERENCES_KEY = "references"

@@ -40,7 +40,7 @@ import sys
 from pathlib import Path
 
 from zhengce.nlp.scheme import load_scheme
-from zhengce.nlp.segment import DEFAULT_USER_FREQ, UserWord, _JiebaBackend, read_user_dict
+from zhengce.nlp.segment_backends import DEFAULT_USER_FREQ, UserWord, _JiebaBackend, read_user_dict
 
 HERE = Path(__file__).resolve().parent
 
@@ -102,7 +102,7 @@ def collect() -> tuple[list[tuple[str, UserWord]], list[str]]:
 
 def build() -> tuple[str, dict]:
     """The text of userdict.txt and counts of what was written or skipped."""
-    from zhengce.nlp.segment import _JIEBA_WORD_CHARS_RE
+    from zhengce.nlp.segment_backends import _JIEBA_WORD_CHARS_RE
 
     pristine = _JiebaBackend()
     tk = pristine._tk
