@@ -18,8 +18,6 @@ boilerplate common to all documents.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from typing import Iterable
 import yaml
 
 from zhengce.common.errors import UserError
+from zhengce.common.manifest import config_hash
 
 SCHEMES = Path(__file__).resolve().parent / "schemes"
 DEFAULT_SCHEME = SCHEMES / "tan.yaml"
@@ -104,8 +103,7 @@ class Scheme:
 
     @property
     def hash(self) -> str:
-        blob = json.dumps(self.as_dict(), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+        return config_hash(self.as_dict())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,6 +151,30 @@ def load_scheme(path: str | Path | None = None) -> Scheme:
     also a domain stopword. Every error is a :class:`UserError` naming the file and the key.
     """
     path = Path(path) if path is not None else DEFAULT_SCHEME
+    data = _read_scheme_yaml(path)
+    categories: dict[str, Category] = {}
+    first_seen: dict[str, str] = {}   # term -> where it was first listed
+    for name, body in data["categories"].items():
+        categories[name] = _read_category(path, name, body, first_seen)
+    stop_raw = data.get("domain_stopwords") or []
+    if not isinstance(stop_raw, list):
+        raise UserError(f"{path}: domain_stopwords must be a list of words")
+    domain_stopwords = [_check_term(w, f"domain_stopwords[{i}]", path) for i, w in enumerate(stop_raw)]
+    clash = [w for w in domain_stopwords if w in first_seen]
+    if clash:
+        raise UserError(f"{path}: domain_stopwords {clash} are also seeds (at "
+                        f"{', '.join(first_seen[w] for w in clash)}); a stopword is never counted")
+    sources = data.get("sources") or []
+    if isinstance(sources, str):
+        sources = [sources]
+    return Scheme(name=str(data["scheme"]), categories=categories, title=data.get("title"),
+                  version=str(data["version"]) if data.get("version") is not None else None,
+                  sources=[str(s) for s in sources], caveat=data.get("caveat"),
+                  notes=data.get("notes"), domain_stopwords=domain_stopwords, path=str(path))
+
+
+def _read_scheme_yaml(path: Path) -> dict:
+    """The scheme file parsed (strictly), with its top-level keys checked."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -180,78 +202,64 @@ def load_scheme(path: str | Path | None = None) -> Scheme:
     if not isinstance(cats, dict) or not cats:
         raise UserError(f"{path}: 'categories' must be a non-empty mapping of category name -> "
                         "{definition, seeds, ...}")
+    return data
 
-    categories: dict[str, Category] = {}
-    first_seen: dict[str, str] = {}
-    for name, body in cats.items():
-        key = f"categories.{name}"
-        if not isinstance(name, str) or not name.strip():
-            raise UserError(f"{path}: category names must be non-empty strings, got {name!r}")
-        if not isinstance(body, dict):
-            raise UserError(f"{path}: {key} must be a mapping with 'definition' and 'seeds', "
-                            f"got {type(body).__name__}")
-        unknown = set(body) - CATEGORY_KEYS
-        if unknown:
-            raise UserError(f"{path}: {key}: unknown key(s) {sorted(map(str, unknown))}; "
-                            f"allowed: {sorted(CATEGORY_KEYS)}")
-        missing = REQUIRED_CATEGORY_KEYS - set(body)
-        if missing:
-            raise UserError(f"{path}: {key}: missing key(s) {sorted(missing)}")
-        definition = body["definition"]
-        if not isinstance(definition, str) or not definition.strip():
-            raise UserError(f"{path}: {key}.definition must be a non-empty text")
-        raw_seeds = body["seeds"]
-        if not isinstance(raw_seeds, list) or not raw_seeds:
-            raise UserError(f"{path}: {key}.seeds is empty; a category needs at least one seed term")
-        seeds: list[Seed] = []
-        for i, item in enumerate(raw_seeds):
-            where = f"{key}.seeds[{i}]"
-            if isinstance(item, dict):
-                unknown = set(item) - SEED_KEYS
-                if unknown:
-                    raise UserError(f"{path}: {where}: unknown key(s) {sorted(map(str, unknown))}; "
-                                    f"allowed: {sorted(SEED_KEYS)}")
-                if "term" not in item:
-                    raise UserError(f"{path}: {where}: a seed mapping needs 'term'")
-                term = _check_term(item["term"], where, path)
-                ambiguous = item.get("ambiguous", False)
-                if not isinstance(ambiguous, bool):
-                    raise UserError(f"{path}: {where}.ambiguous must be true or false, got {ambiguous!r}")
-                weight = item.get("weight", AMBIGUOUS_DEFAULT_WEIGHT if ambiguous else 1.0)
-                if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1:
-                    raise UserError(f"{path}: {where}.weight must be a number in (0, 1], got {weight!r}")
-                note = item.get("note")
-                if note is not None and not isinstance(note, str):
-                    raise UserError(f"{path}: {where}.note must be text")
-                seed = Seed(term=term, category=name, weight=float(weight), ambiguous=ambiguous,
-                            note=note)
-            else:
-                term = _check_term(item, where, path)
-                seed = Seed(term=term, category=name)
-            if term in first_seen:
-                raise UserError(f"{path}: {where}: seed {term!r} is already listed at "
-                                f"{first_seen[term]}; a term belongs to one category only")
-            first_seen[term] = where
-            seeds.append(seed)
-        categories[name] = Category(name=name, definition=definition.strip(), seeds=seeds,
-                                    label=body.get("label"), source=body.get("source"),
-                                    notes=body.get("notes"))
 
-    stop_raw = data.get("domain_stopwords") or []
-    if not isinstance(stop_raw, list):
-        raise UserError(f"{path}: domain_stopwords must be a list of words")
-    domain_stopwords = [_check_term(w, f"domain_stopwords[{i}]", path) for i, w in enumerate(stop_raw)]
-    clash = [w for w in domain_stopwords if w in first_seen]
-    if clash:
-        raise UserError(f"{path}: domain_stopwords {clash} are also seeds (at "
-                        f"{', '.join(first_seen[w] for w in clash)}); a stopword is never counted")
-    sources = data.get("sources") or []
-    if isinstance(sources, str):
-        sources = [sources]
-    return Scheme(name=str(data["scheme"]), categories=categories, title=data.get("title"),
-                  version=str(data["version"]) if data.get("version") is not None else None,
-                  sources=[str(s) for s in sources], caveat=data.get("caveat"),
-                  notes=data.get("notes"), domain_stopwords=domain_stopwords, path=str(path))
+def _read_category(path: Path, name, body, first_seen: dict[str, str]) -> Category:
+    """One category of the scheme; its seeds are added to ``first_seen`` (term -> where)."""
+    key = f"categories.{name}"
+    if not isinstance(name, str) or not name.strip():
+        raise UserError(f"{path}: category names must be non-empty strings, got {name!r}")
+    if not isinstance(body, dict):
+        raise UserError(f"{path}: {key} must be a mapping with 'definition' and 'seeds', "
+                        f"got {type(body).__name__}")
+    unknown = set(body) - CATEGORY_KEYS
+    if unknown:
+        raise UserError(f"{path}: {key}: unknown key(s) {sorted(map(str, unknown))}; "
+                        f"allowed: {sorted(CATEGORY_KEYS)}")
+    missing = REQUIRED_CATEGORY_KEYS - set(body)
+    if missing:
+        raise UserError(f"{path}: {key}: missing key(s) {sorted(missing)}")
+    definition = body["definition"]
+    if not isinstance(definition, str) or not definition.strip():
+        raise UserError(f"{path}: {key}.definition must be a non-empty text")
+    raw_seeds = body["seeds"]
+    if not isinstance(raw_seeds, list) or not raw_seeds:
+        raise UserError(f"{path}: {key}.seeds is empty; a category needs at least one seed term")
+    seeds: list[Seed] = []
+    for i, item in enumerate(raw_seeds):
+        where = f"{key}.seeds[{i}]"
+        seed = _read_seed(path, name, where, item)
+        if seed.term in first_seen:
+            raise UserError(f"{path}: {where}: seed {seed.term!r} is already listed at "
+                            f"{first_seen[seed.term]}; a term belongs to one category only")
+        first_seen[seed.term] = where
+        seeds.append(seed)
+    return Category(name=name, definition=definition.strip(), seeds=seeds,
+                    label=body.get("label"), source=body.get("source"), notes=body.get("notes"))
+
+
+def _read_seed(path: Path, category: str, where: str, item) -> Seed:
+    """A seed: a plain term, or a mapping with ``term`` and optional weight/ambiguous/note."""
+    if not isinstance(item, dict):
+        return Seed(term=_check_term(item, where, path), category=category)
+    unknown = set(item) - SEED_KEYS
+    if unknown:
+        raise UserError(f"{path}: {where}: unknown key(s) {sorted(map(str, unknown))}; "
+                        f"allowed: {sorted(SEED_KEYS)}")
+    if "term" not in item:
+        raise UserError(f"{path}: {where}: a seed mapping needs 'term'")
+    term = _check_term(item["term"], where, path)
+    ambiguous = item.get("ambiguous", False)
+    if not isinstance(ambiguous, bool):
+        raise UserError(f"{path}: {where}.ambiguous must be true or false, got {ambiguous!r}")
+    weight = item.get("weight", AMBIGUOUS_DEFAULT_WEIGHT if ambiguous else 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1:
+        raise UserError(f"{path}: {where}.weight must be a number in (0, 1], got {weight!r}")
+    note = item.get("note")
+    if note is not None and not isinstance(note, str):
+        raise UserError(f"{path}: {where}.note must be text")
+    return Seed(term=term, category=category, weight=float(weight), ambiguous=ambiguous, note=note)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,47 +304,12 @@ def scheme_check(store, scheme: Scheme, corpus, dictionary=None, segmenter=None,
     """
     import pandas as pd
 
-    from .segment import load_pipeline
-
     token_corpus = _token_corpus(store, corpus)
-    if segmenter is None or normalizer is None:
-        try:
-            stored_normalizer, stored_segmenter = load_pipeline(store, token_corpus.config_hash)
-        except UserError:
-            if segmenter is None:
-                raise
-            stored_normalizer, stored_segmenter = None, segmenter
-        segmenter = segmenter if segmenter is not None else stored_segmenter
-        normalizer = normalizer if normalizer is not None else stored_normalizer
+    normalizer, segmenter = _check_pipeline(store, token_corpus, normalizer, segmenter)
     seeds = scheme.seeds()
     terms = [s.term for s in seeds]
-    term_set = set(terms)
-
-    # Pass 1: token statistics and the vocabulary.
-    doc_freq: Counter = Counter()
-    term_freq: Counter = Counter()
-    vocabulary: set[str] = set()
-    n_docs = 0
-    for tokens in token_corpus:
-        n_docs += 1
-        vocabulary.update(tokens)
-        counts = Counter(t for t in tokens if t in term_set)
-        term_freq.update(counts)
-        doc_freq.update(counts.keys())
-    longer = {t: {v for v in vocabulary if t in v and v != t} for t in terms}
-
-    # Pass 2: where the string occurs in the text the segmenter saw, and whether it survived.
-    text_doc_freq: Counter = Counter()
-    lost: Counter = Counter()
-    for _, tokens, text in token_corpus.iter_tokens_and_texts():
-        text = normalizer.normalize(text or "") if normalizer is not None else \
-            unicodedata.normalize("NFKC", text or "")
-        present = set(tokens)
-        for t in terms:
-            if t in text:
-                text_doc_freq[t] += 1
-                if t not in present and present.isdisjoint(longer[t]):
-                    lost[t] += 1
+    doc_freq, term_freq, n_docs, vocabulary = _token_statistics(token_corpus, set(terms))
+    text_doc_freq, lost = _text_occurrences(token_corpus, terms, vocabulary, normalizer)
     rows = []
     for s in seeds:
         pieces = segmenter.split(s.term)
@@ -366,6 +339,55 @@ def scheme_check(store, scheme: Scheme, corpus, dictionary=None, segmenter=None,
         "category", "term", "weight", "ambiguous", "doc_freq", "term_freq", "doc_share",
         "text_doc_freq", "n_docs_lost", "in_dictionary", "in_segmenter_vocab",
         "segmenter_pieces", "is_stopword", "issues"])
+
+
+def _check_pipeline(store, token_corpus, normalizer, segmenter):
+    """The normaliser and segmenter to check seeds with: given, else those behind the tokens."""
+    from .segment import load_pipeline
+
+    if segmenter is None or normalizer is None:
+        try:
+            stored_normalizer, stored_segmenter = load_pipeline(store, token_corpus.config_hash)
+        except UserError:
+            if segmenter is None:
+                raise
+            stored_normalizer, stored_segmenter = None, segmenter
+        segmenter = segmenter if segmenter is not None else stored_segmenter
+        normalizer = normalizer if normalizer is not None else stored_normalizer
+    return normalizer, segmenter
+
+
+def _token_statistics(token_corpus, term_set: set[str]):
+    """Pass 1: document and token frequency of each term, documents, and the vocabulary."""
+    doc_freq: Counter = Counter()
+    term_freq: Counter = Counter()
+    vocabulary: set[str] = set()
+    n_docs = 0
+    for tokens in token_corpus:
+        n_docs += 1
+        vocabulary.update(tokens)
+        counts = Counter(t for t in tokens if t in term_set)
+        term_freq.update(counts)
+        doc_freq.update(counts.keys())
+    return doc_freq, term_freq, n_docs, vocabulary
+
+
+def _text_occurrences(token_corpus, terms: list[str], vocabulary: set[str], normalizer):
+    """Pass 2: where the string occurs in the text the segmenter saw, and whether it survived
+    (as a token, or inside a longer one)."""
+    longer = {t: {v for v in vocabulary if t in v and v != t} for t in terms}
+    text_doc_freq: Counter = Counter()
+    lost: Counter = Counter()
+    for _, tokens, text in token_corpus.iter_tokens_and_texts():
+        text = normalizer.normalize(text or "") if normalizer is not None else \
+            unicodedata.normalize("NFKC", text or "")
+        present = set(tokens)
+        for t in terms:
+            if t in text:
+                text_doc_freq[t] += 1
+                if t not in present and present.isdisjoint(longer[t]):
+                    lost[t] += 1
+    return text_doc_freq, lost
 
 
 # ---------------------------------------------------------------------------------------------

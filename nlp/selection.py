@@ -211,27 +211,11 @@ def search_k(corpus, dictionary, ks: Sequence[int], model_factory: Callable[[int
     n_terms = check_dictionary(dictionary)
     n_docs = check_restartable(corpus)
     ks = [int(k) for k in ks]
-    if not ks or any(k < 1 for k in ks) or len(set(ks)) != len(ks):
-        raise UserError(f"ks must be distinct positive integers (got {ks})")
-    if not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
-        raise UserError(f"n_seeds must be a positive integer (got {n_seeds!r})")
-    if not 0 < float(holdout_fraction) < 1:
-        raise UserError(f"holdout_fraction must be between 0 and 1 (got {holdout_fraction!r})")
-    if covariates is not None and len(covariates) != n_docs:
-        raise UserError(f"covariates has {len(covariates)} rows but the corpus has {n_docs} "
-                        "documents: align them")
-    if texts is not None and check_restartable(texts, "texts") != n_docs:
-        raise UserError(f"texts has {len(texts)} documents but the corpus has {n_docs}: align them")
+    _check_search_args(ks, n_seeds, holdout_fraction, covariates, texts, n_docs)
     scan_corpus(corpus, n_terms)
     docs = list(corpus)
     rng = np.random.default_rng(random_state)
-    order = rng.permutation(n_docs)
-    n_holdout = max(1, int(round(float(holdout_fraction) * n_docs)))
-    if n_holdout >= n_docs:
-        raise UserError(f"holdout_fraction {holdout_fraction} leaves no training documents "
-                        f"out of {n_docs}: lower it")
-    held = np.sort(order[:n_holdout])
-    train = np.sort(order[n_holdout:])
+    train, held = _holdout_split(rng, n_docs, holdout_fraction)
     train_docs = [docs[i] for i in train]
     held_docs = [docs[i] for i in held]
     cov_train = covariates.iloc[train].reset_index(drop=True) if covariates is not None else None
@@ -261,31 +245,9 @@ def search_k(corpus, dictionary, ks: Sequence[int], model_factory: Callable[[int
             topic_lists.extend(words)
             betas.setdefault(k, []).append(model.topic_word_)
             logger.info("search_k: K=%d seed=%d held-out ll %.4f (%.1fs)", k, seed, ll, seconds)
-
-    # One CoherenceModel per measure over every run's topics: the reference statistics are
-    # accumulated once instead of once per run.
-    for measure in ("c_npmi", "c_v"):
-        scores = coherence_per_topic(topic_lists, dictionary, texts=reference_texts,
-                                     corpus=docs if reference_texts is None else None,
-                                     measure=measure, top_n=top_n)
-        for run in runs:
-            lo, hi = run["topic_slice"]
-            run[measure] = float(np.nanmean(scores[lo:hi]))
+    _add_coherence(runs, topic_lists, dictionary, reference_texts, docs, top_n)
     runs_frame = pd.DataFrame([{key: v for key, v in r.items() if key != "topic_slice"} for r in runs])
-
-    rows = []
-    for k in ks:
-        sub = runs_frame[runs_frame["k"] == k]
-        ll, ll_se = _mean_se(sub["heldout_ll"])
-        npmi, npmi_se = _mean_se(sub["c_npmi"])
-        cv, cv_se = _mean_se(sub["c_v"])
-        ex, ex_se = _mean_se(sub["exclusivity"])
-        stab_cos, stab_jac = topic_stability(betas[k], top_n)
-        rows.append({"k": k, "n_seeds": len(sub), "heldout_ll": ll, "heldout_ll_se": ll_se,
-                     "heldout_perplexity": float(np.exp(-ll)), "c_npmi": npmi, "c_npmi_se": npmi_se,
-                     "c_v": cv, "c_v_se": cv_se, "exclusivity": ex, "exclusivity_se": ex_se,
-                     "stability_cosine": stab_cos, "stability_jaccard": stab_jac,
-                     "fit_seconds": float(sub["fit_seconds"].mean()), "recommended": False})
+    rows = [_k_row(k, runs_frame[runs_frame["k"] == k], betas[k], top_n) for k in ks]
     table = pd.DataFrame(rows, columns=COLUMNS)
     best_k = recommend_k(table)
     table["recommended"] = table["k"] == best_k
@@ -295,3 +257,55 @@ def search_k(corpus, dictionary, ks: Sequence[int], model_factory: Callable[[int
                         "coherence_windows": "sliding (texts)" if texts is not None
                         else "one window per document (bag of words)"})
     return table
+
+
+def _check_search_args(ks: list[int], n_seeds, holdout_fraction, covariates, texts,
+                       n_docs: int) -> None:
+    if not ks or any(k < 1 for k in ks) or len(set(ks)) != len(ks):
+        raise UserError(f"ks must be distinct positive integers (got {ks})")
+    if not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
+        raise UserError(f"n_seeds must be a positive integer (got {n_seeds!r})")
+    if not 0 < float(holdout_fraction) < 1:
+        raise UserError(f"holdout_fraction must be between 0 and 1 (got {holdout_fraction!r})")
+    if covariates is not None and len(covariates) != n_docs:
+        raise UserError(f"covariates has {len(covariates)} rows but the corpus has {n_docs} "
+                        "documents: align them")
+    if texts is not None and check_restartable(texts, "texts") != n_docs:
+        raise UserError(f"texts has {len(texts)} documents but the corpus has {n_docs}: align them")
+
+
+def _holdout_split(rng, n_docs: int, holdout_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """(training, held-out) document positions, each sorted."""
+    order = rng.permutation(n_docs)
+    n_holdout = max(1, int(round(float(holdout_fraction) * n_docs)))
+    if n_holdout >= n_docs:
+        raise UserError(f"holdout_fraction {holdout_fraction} leaves no training documents "
+                        f"out of {n_docs}: lower it")
+    return np.sort(order[n_holdout:]), np.sort(order[:n_holdout])
+
+
+def _add_coherence(runs: list[dict], topic_lists, dictionary, reference_texts, docs,
+                   top_n: int) -> None:
+    """c_npmi and c_v of every run. One CoherenceModel per measure over every run's topics: the
+    reference statistics are accumulated once instead of once per run."""
+    for measure in ("c_npmi", "c_v"):
+        scores = coherence_per_topic(topic_lists, dictionary, texts=reference_texts,
+                                     corpus=docs if reference_texts is None else None,
+                                     measure=measure, top_n=top_n)
+        for run in runs:
+            lo, hi = run["topic_slice"]
+            run[measure] = float(np.nanmean(scores[lo:hi]))
+
+
+def _k_row(k: int, sub: pd.DataFrame, betas: list[np.ndarray], top_n: int) -> dict:
+    """One row of the table: the runs of one K summarised (mean and standard error)."""
+    ll, ll_se = _mean_se(sub["heldout_ll"])
+    npmi, npmi_se = _mean_se(sub["c_npmi"])
+    cv, cv_se = _mean_se(sub["c_v"])
+    ex, ex_se = _mean_se(sub["exclusivity"])
+    stab_cos, stab_jac = topic_stability(betas, top_n)
+    return {"k": k, "n_seeds": len(sub), "heldout_ll": ll, "heldout_ll_se": ll_se,
+            "heldout_perplexity": float(np.exp(-ll)), "c_npmi": npmi, "c_npmi_se": npmi_se,
+            "c_v": cv, "c_v_se": cv_se, "exclusivity": ex, "exclusivity_se": ex_se,
+            "stability_cosine": stab_cos, "stability_jaccard": stab_jac,
+            "fit_seconds": float(sub["fit_seconds"].mean()), "recommended": False}

@@ -144,7 +144,6 @@ def run_topics(store: Store, config: TopicsConfig | None = None, *,
                progress: Callable[[str], None] | None = None) -> TopicsResult:
     """Run the whole topics stage on ``store``; see the module docstring."""
     from .bow import BowCorpus, TokenCorpus, build_dictionary, corpus_hash, dictionary_hash
-    from .labels import label_model, save_topic_run, strategy_shares, topic_table
     from .normalize import Normalizer
     from .scheme import dictionary_scores, load_scheme
     from .segment import Segmenter, segment_corpus
@@ -192,44 +191,59 @@ def run_topics(store: Store, config: TopicsConfig | None = None, *,
             else:
                 model.fit(bow, dictionary)
             memory.add_all(getattr(model, "infer_worker_peaks_", ()))
-            labels = label_model(model, seed_words, overrides=config.label_overrides)
-            counts = save_topic_run(store, run, model, doc_ids, labels, dictionary)
-            run_out = out / run.run_id
-            run_out.mkdir(parents=True, exist_ok=True)
-            from zhengce.common.outputs import write_table
-
-            table = topic_table(model.topic_word_, model.vocabulary_, model.word_counts_,
-                                doc_topic=model.doc_topic_)
-            if "topic" in table.columns:
-                table = table.merge(labels[["topic", "label", "category", "score"]], on="topic", how="left")
-            write_table(table, run_out, "topics")
-            summary = {"counts": counts, "out_dir": str(run_out), "model": model.manifest_info(),
-                       "n_documents": len(doc_ids)}
-            if config.ldavis:
-                from .ldavis import write_ldavis
-
-                names = dict(zip(labels["topic"], labels["label"]))
-                # the model's own counts (its fit corpus is bow): no second pass over the corpus
-                path = write_ldavis(model, None, dictionary, run_out / "ldavis.html", topic_names=names)
-                summary["ldavis_path"] = str(path)
-            run.summary.update(summary)
+            shares = _save_restart(store, run, model, config, seed_words, doc_ids, dictionary, out)
             run_ids.append(run.run_id)
             if shares_for_corr is None:
-                shares_for_corr = strategy_shares(model.doc_topic_, labels, doc_ids=doc_ids)
+                shares_for_corr = shares
     scores = dictionary_scores(corpus, scheme)
     correlations = _measure_correlations(store, scores.run_id, shares_for_corr, doc_ids)
-    result = TopicsResult(run_ids=run_ids, n_documents=len(doc_ids), vocabulary=len(dictionary),
-                          segmented=int(seg.get("n_segmented", 0)),
-                          dictionary_run_id=scores.run_id, correlations=correlations,
-                          seconds=time.monotonic() - start, out_dir=str(out),
-                          memory=memory.finish())
+    _record_correlations(store, run_ids, correlations, scores.run_id)
+    return TopicsResult(run_ids=run_ids, n_documents=len(doc_ids), vocabulary=len(dictionary),
+                        segmented=int(seg.get("n_segmented", 0)),
+                        dictionary_run_id=scores.run_id, correlations=correlations,
+                        seconds=time.monotonic() - start, out_dir=str(out),
+                        memory=memory.finish())
+
+
+def _save_restart(store: Store, run, model, config: TopicsConfig, seed_words: dict,
+                  doc_ids: list[str], dictionary, out: Path) -> pd.DataFrame:
+    """Labels, stored topics and shares, the topics table and pyLDAvis page of one fitted
+    restart; returns its strategy shares."""
+    from zhengce.common.outputs import write_table
+
+    from .labels import label_model, save_topic_run, strategy_shares, topic_table
+
+    labels = label_model(model, seed_words, overrides=config.label_overrides)
+    counts = save_topic_run(store, run, model, doc_ids, labels, dictionary)
+    run_out = out / run.run_id
+    run_out.mkdir(parents=True, exist_ok=True)
+    table = topic_table(model.topic_word_, model.vocabulary_, model.word_counts_,
+                        doc_topic=model.doc_topic_)
+    if "topic" in table.columns:
+        table = table.merge(labels[["topic", "label", "category", "score"]], on="topic", how="left")
+    write_table(table, run_out, "topics")
+    summary = {"counts": counts, "out_dir": str(run_out), "model": model.manifest_info(),
+               "n_documents": len(doc_ids)}
+    if config.ldavis:
+        from .ldavis import write_ldavis
+
+        names = dict(zip(labels["topic"], labels["label"]))
+        # the model's own counts (its fit corpus is bow): no second pass over the corpus
+        path = write_ldavis(model, None, dictionary, run_out / "ldavis.html", topic_names=names)
+        summary["ldavis_path"] = str(path)
+    run.summary.update(summary)
+    return strategy_shares(model.doc_topic_, labels, doc_ids=doc_ids)
+
+
+def _record_correlations(store: Store, run_ids: list[str], correlations: dict[str, float],
+                         scores_run: str) -> None:
+    """Add the topic-vs-dictionary correlations to every restart's run summary."""
     for run_id in run_ids:
         row = store.db.execute("select summary from runs where run_id = ?", [run_id]).fetchone()
         summary = json.loads(row[0] or "{}")
         summary["dictionary_correlation"] = correlations
-        summary["dictionary_run_id"] = scores.run_id
+        summary["dictionary_run_id"] = scores_run
         store.db["runs"].update(run_id, {"summary": json.dumps(summary, ensure_ascii=False, default=str)})
-    return result
 
 
 def _measure_correlations(store: Store, scores_run: str, shares: pd.DataFrame | None,
