@@ -28,7 +28,6 @@ cache (:mod:`nlp.segment`) knows when normalised text would differ.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from importlib import metadata
 from pathlib import Path
 
 from zhengce.common.errors import UserError
+from zhengce.common import manifest
 
 DICTIONARIES = Path(__file__).resolve().parent / "dictionaries"
 DEFAULT_PATTERNS_FILE = DICTIONARIES / "boilerplate.txt"
@@ -188,8 +188,7 @@ class Normalizer:
 
     @property
     def config_hash(self) -> str:
-        blob = json.dumps(self.config(), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+        return manifest.config_hash(self.config())
 
     # -- pickling (multiprocessing workers rebuild from params) -----------------------------------
     def __getstate__(self) -> dict:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from zhengce.common.errors import UserError
+from zhengce.common import manifest
 from zhengce.common.parallel import LocalExecutor, resolve_jobs
 from zhengce.common.progress import Progress, format_seconds
 
@@ -197,8 +198,7 @@ class Segmenter:
 
     @property
     def config_hash(self) -> str:
-        blob = json.dumps(self.config(), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+        return manifest.config_hash(self.config())
 
     def __getstate__(self) -> dict:
         return self.params()
@@ -260,9 +260,7 @@ class Segmenter:
 
 def token_config_hash(normalizer: Normalizer, segmenter: Segmenter) -> str:
     """The key of the token cache: normaliser and segmenter configuration together."""
-    blob = json.dumps({"normalizer": normalizer.config(), "segmenter": segmenter.config()},
-                      sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+    return manifest.config_hash({"normalizer": normalizer.config(), "segmenter": segmenter.config()})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from zhengce.common.errors import UserError
+from zhengce.common.periods import is_post
 from zhengce.common.memory import MemoryReport
 from zhengce.corpus.store import Store
 
-WTO_YEAR = 2001
 MODELS = ("seeded_lda", "lda", "dmr")
 
 
@@ -115,7 +115,8 @@ def _covariates(store: Store, doc_ids: list[str]) -> pd.DataFrame:
     rows = {r[0]: r[1:] for r in store.db.execute("select doc_id, level, year from documents")}
     frame = pd.DataFrame([(d, *rows[d]) for d in doc_ids], columns=["doc_id", "level", "year"])
     frame["level"] = frame["level"].fillna("unknown")
-    frame["period"] = np.where(frame["year"].fillna(0) <= WTO_YEAR, "pre", "post")
+    # the post-2001 rule of zhengce.common.periods; an unknown year counts as pre
+    frame["period"] = np.where(is_post(frame["year"]), "post", "pre")
     return frame
 
 
