@@ -283,7 +283,7 @@ def shards() -> None:
 
     \b
     Stages (each reads shards under DIR and writes new ones beside them):
-      segment     documents -> tokens        (normalise + segment, as the token cache)
+      segment     documents -> tokens        (normalize + segment, as the token cache)
       dictionary  tokens -> dictionary.gensim (filtered vocabulary)
       bow         tokens -> bow              (bag of words with that dictionary)
       train       bow -> a saved LDA model   (streaming, one machine)
@@ -332,7 +332,7 @@ def export_cmd(db_path, out, rows, where, params, config_hash):
 @click.option("--min-len", type=int, default=2, show_default=True, help="Shortest token kept.")
 @progress_option
 def segment_cmd(folder, scheduler, n_jobs, backend, hmm, min_len, progress):
-    """Normalise and segment DIR/documents into DIR/tokens.
+    """Normalize and segment DIR/documents into DIR/tokens.
 
     \b
     Example:

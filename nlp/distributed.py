@@ -6,7 +6,7 @@ Every stage reads input shards of one kind and writes result shards of another (
 ==============  =============  ==================  =============================================
 stage           input shards   output shards       what a task does
 ==============  =============  ==================  =============================================
-``segment``     documents      tokens              normalise + segment + filter (the token cache
+``segment``     documents      tokens              normalize + segment + filter (the token cache
                                                    rows of :func:`nlp.segment.segment_corpus`)
 ``dictionary``  tokens         (returned)          per-shard vocabulary and document frequencies,
                                                    merged here into a gensim ``Dictionary``

@@ -17,8 +17,8 @@ Components:
   ``转发《…》``, ``《…》转发`` (现将《…》转发给你们) and ``转发 <issuer> 关于 … 的 通知/意见/…``. It is a separate component so that an
   agency inside a reference (转发**国务院**关于…) is still an ``AGENCY`` entity.
 
-Offsets refer to the NFKC-normalised text (boilerplate is *not* stripped here: the 转发 sentence is
-exactly the boilerplate the topic-model normaliser removes).
+Offsets refer to the NFKC-normalized text (boilerplate is *not* stripped here: the 转发 sentence is
+exactly the boilerplate the topic-model normalizer removes).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ _MUNICIPALITIES = {"北京市", "天津市", "上海市", "重庆市"}
 class Mention:
     label: str  # AGENCY, PLACE or REPOST
     text: str
-    start: int  # character offsets in the normalised text
+    start: int  # character offsets in the normalized text
     end: int
     target: str | None = None  # REPOST: the referenced document's title or description
 

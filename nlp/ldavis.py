@@ -92,7 +92,7 @@ def prepare_ldavis(model, corpus, dictionary=None, *, doc_topic=None, R: int = 3
     ``corpus`` gives document lengths and term frequencies; ``doc_topic`` defaults to
     ``model.doc_topic_`` (which must then belong to this corpus). ``corpus=None`` takes both from
     the model's own fit (``word_counts_``, ``doc_lengths_``) without reading the corpus again. The vocabulary is cut to the
-    ``max_terms`` most frequent words and β_k renormalised over them (display only).
+    ``max_terms`` most frequent words and β_k renormalized over them (display only).
     """
     import pyLDAvis
 

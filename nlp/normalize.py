@@ -1,4 +1,4 @@
-"""Text normalisation before segmentation: Unicode, script, whitespace and boilerplate.
+"""Text normalization before segmentation: Unicode, script, whitespace and boilerplate.
 
 The raw ``documents.text`` is never changed; :class:`Normalizer` returns a new string plus a record
 of everything it removed, so a researcher can audit what the topic model never saw.
@@ -22,7 +22,7 @@ Steps, in order (each can be switched off):
 
 :attr:`Normalizer.config_hash` hashes the parameters, the pattern file's bytes, the Unicode
 database version (NFKC tables change between Python releases) and the OpenCC version, so the token
-cache (:mod:`nlp.segment`) knows when normalised text would differ.
+cache (:mod:`nlp.segment`) knows when normalized text would differ.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class BoilerplatePattern:
 
 @dataclass
 class NormalizedText:
-    """The normalised text and what boilerplate removal took out, as ``(kind, snippet)`` pairs."""
+    """The normalized text and what boilerplate removal took out, as ``(kind, snippet)`` pairs."""
 
     text: str
     removed: list[tuple[str, str]] = field(default_factory=list)
@@ -119,7 +119,7 @@ def _package_version(name: str) -> str | None:
 
 
 class Normalizer:
-    """Normalise a document's text; ``normalizer(text)`` returns a :class:`NormalizedText`.
+    """Normalize a document's text; ``normalizer(text)`` returns a :class:`NormalizedText`.
 
     Parameters
     ----------
@@ -167,7 +167,7 @@ class Normalizer:
         return list(self._patterns or [])
 
     def params(self) -> dict:
-        """Constructor arguments (paths as strings): enough to rebuild this normaliser."""
+        """Constructor arguments (paths as strings): enough to rebuild this normalizer."""
         return {"nfkc": self.nfkc, "t2s": self.t2s, "strip_boilerplate": self.strip_boilerplate,
                 "patterns_file": str(self.patterns_file),
                 "collapse_whitespace": self.collapse_whitespace}
@@ -222,7 +222,7 @@ class Normalizer:
         return NormalizedText(text=text, removed=removed)
 
     def normalize(self, text: str) -> str:
-        """The normalised string only."""
+        """The normalized string only."""
         return self(text).text
 
 

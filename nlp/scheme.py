@@ -136,7 +136,7 @@ def _check_term(term, where: str, path: Path) -> str:
     if any(ch.isspace() for ch in term):
         raise UserError(f"{path}: {where}: term {term!r} contains a space; terms are single words")
     if unicodedata.normalize("NFKC", term) != term:
-        raise UserError(f"{path}: {where}: term {term!r} is not in NFKC form (the normaliser makes "
+        raise UserError(f"{path}: {where}: term {term!r} is not in NFKC form (the normalizer makes "
                         f"text NFKC, so it would never match); write "
                         f"{unicodedata.normalize('NFKC', term)!r}")
     return term
@@ -292,7 +292,7 @@ def scheme_check(store, scheme: Scheme, corpus, dictionary=None, segmenter=None,
 
     * ``doc_freq``: documents where the term is a token; ``term_freq``: its token occurrences;
       ``doc_share = doc_freq / n_documents``;
-    * ``text_doc_freq``: documents whose normalised text contains the string;
+    * ``text_doc_freq``: documents whose normalized text contains the string;
       ``n_docs_lost``: documents that contain the string but neither as a token nor inside a longer
       token (淘汰 inside 淘汰落后产能 is inside a longer token; 产能过剩 cut into 产能 / 过剩 by its
       context is lost);
@@ -342,7 +342,7 @@ def scheme_check(store, scheme: Scheme, corpus, dictionary=None, segmenter=None,
 
 
 def _check_pipeline(store, token_corpus, normalizer, segmenter):
-    """The normaliser and segmenter to check seeds with: given, else those behind the tokens."""
+    """The normalizer and segmenter to check seeds with: given, else those behind the tokens."""
     from .segment import load_pipeline
 
     if segmenter is None or normalizer is None:

@@ -14,7 +14,7 @@ nlp/dictionaries/stopwords_policy.txt by default).
 Token cache
 -----------
 :func:`segment_corpus` writes ``tokens(doc_id, config_hash, tokens, n_tokens, text_hash)`` with
-primary key ``(doc_id, config_hash)``; ``config_hash`` covers the normaliser and the segmenter (its
+primary key ``(doc_id, config_hash)``; ``config_hash`` covers the normalizer and the segmenter (its
 backend and version, dictionary file hashes, HMM, filters). Only documents whose row is missing, or
 whose raw-text hash changed, are segmented, so refitting a topic model never re-segments and editing
 a dictionary re-segments everything under the new hash (old rows stay, keyed by the old hash).
@@ -239,7 +239,7 @@ class Segmenter:
         return decision
 
     def tokens(self, text: str) -> list[str]:
-        """Filtered tokens of ``text`` (which should already be normalised)."""
+        """Filtered tokens of ``text`` (which should already be normalized)."""
         kept = self._kept
         if self.keep_pos is None:
             return [t for t in self.engine.cut(text, self.hmm) if kept(t)]
@@ -259,7 +259,7 @@ class Segmenter:
 
 
 def token_config_hash(normalizer: Normalizer, segmenter: Segmenter) -> str:
-    """The key of the token cache: normaliser and segmenter configuration together."""
+    """The key of the token cache: normalizer and segmenter configuration together."""
     return manifest.config_hash({"normalizer": normalizer.config(), "segmenter": segmenter.config()})
 
 
@@ -295,7 +295,7 @@ def register_config(store, normalizer: Normalizer, segmenter: Segmenter) -> str:
 
 
 def load_pipeline(store, config_hash: str) -> tuple[Normalizer, Segmenter]:
-    """Rebuild the normaliser and segmenter behind ``config_hash`` from ``segmenter_configs``.
+    """Rebuild the normalizer and segmenter behind ``config_hash`` from ``segmenter_configs``.
 
     Raises :class:`UserError` when the dictionary or pattern files have changed since (the rebuilt
     hash differs), because the cached tokens would not be what the rebuilt segmenter produces.
@@ -320,7 +320,7 @@ _WORKER: dict = {}
 
 
 def _init_worker(normalizer_params: dict, segmenter_params: dict) -> None:
-    """Pool initializer: build the normaliser and segmenter once per worker process."""
+    """Pool initializer: build the normalizer and segmenter once per worker process."""
     normalizer = Normalizer(**normalizer_params)
     segmenter = Segmenter(**segmenter_params)
     segmenter.engine  # load the dictionary now, not inside the first batch
@@ -465,7 +465,7 @@ def _run_inputs(normalizer: Normalizer, segmenter: Segmenter) -> tuple[dict, lis
 
 def _segment_executor(use_pool: bool, n_jobs: int, normalizer: Normalizer,
                       segmenter: Segmenter) -> LocalExecutor:
-    """Worker processes that each build the normaliser and segmenter once, or this process."""
+    """Worker processes that each build the normalizer and segmenter once, or this process."""
     if not use_pool:
         segmenter.engine   # load the dictionary now, not inside the first batch
         return LocalExecutor(1)

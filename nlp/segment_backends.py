@@ -186,7 +186,7 @@ def read_user_dict(path: str | Path) -> list[UserWord]:
         if unicodedata.normalize("NFKC", word) != word:
             fixed = unicodedata.normalize("NFKC", word)
             raise UserError(f"{where}: {word!r} is not in NFKC form and would never match the "
-                            f"normalised text; write it as {fixed!r}")
+                            f"normalized text; write it as {fixed!r}")
         if not _JIEBA_WORD_CHARS_RE.fullmatch(word):
             bad = "".join(sorted(set(_JIEBA_WORD_CHARS_RE.sub("", word))))
             raise UserError(f"{where}: {word!r} contains {bad!r}, where jieba always splits, so "

@@ -82,7 +82,7 @@ class Stage:
 
 
 class SegmentStage(Stage):
-    """Normalise + segment documents into token rows, exactly as the store's token cache does.
+    """Normalize + segment documents into token rows, exactly as the store's token cache does.
 
     Parameters
     ----------

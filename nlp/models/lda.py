@@ -84,14 +84,14 @@ class LdaTopicModel(BaseTopicModel):
         Log perplexity every that many updates (None: never; it costs a pass each time).
     minimum_probability : float
         Passed to gensim for its own ``model_[bow]`` calls, floored at 1e-8 as gensim does.
-        ``doc_topic_`` and ``transform`` do not use it: they normalise the full variational γ_d, so
+        ``doc_topic_`` and ``transform`` do not use it: they normalize the full variational γ_d, so
         no topic is ever dropped (gensim's ``get_document_topics`` drops topics below the
         threshold, and rows then do not sum to 1).
 
     Attributes
     ----------
     model_ : gensim LdaModel or LdaMulticore
-    topic_word_ : ndarray (K, V) — β_k, λ_k normalised (gensim ``get_topics``), float64.
+    topic_word_ : ndarray (K, V) — β_k, λ_k normalized (gensim ``get_topics``), float64.
     doc_topic_ : ndarray (D, K) — θ_d = γ_d / Σ_k γ_dk from a final E-step with the fitted β.
     per_word_bound_ : float — the variational lower bound on log p(corpus) divided by the number
         of tokens (natural log; gensim's ``log_perplexity`` on the training corpus).

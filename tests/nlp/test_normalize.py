@@ -1,4 +1,4 @@
-"""Normaliser: literal strings in, literal strings and removal records out."""
+"""Normalizer: literal strings in, literal strings and removal records out."""
 
 from __future__ import annotations
 
