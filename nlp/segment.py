@@ -85,7 +85,8 @@ class Segmenter:
     Parameters
     ----------
     backend : {'rjieba', 'jieba'}
-        rjieba (jieba-rs) is ~21x faster and gives identical tokens (module docstring).
+        rjieba (jieba-rs) is much faster and gives identical tokens (docs/scaling.md;
+        :mod:`zhengce.nlp.segment_backends`).
     user_dict : path, list of paths, None or False
         ``None`` → ``nlp/dictionaries/userdict.txt``; ``False`` or ``[]`` → none. Several files are
         loaded in order; a later file's line for the same word wins.

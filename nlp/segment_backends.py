@@ -48,7 +48,7 @@ NFKC maps compatibility ideographs to unified ones). POS tagging (``keep_pos``) 
 ``jieba.posseg``, whose run pattern differs from ``Tokenizer.cut`` (it splits at ``%`` and ``-``):
 parity is claimed for plain segmentation only.
 
-rjieba is about 21x faster than jieba on the same text (docs/scaling.md has the figures).
+rjieba is many times faster than jieba on the same text (docs/scaling.md has the figures).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ prior mean) and counted in ``n_empty_docs_``; nothing is dropped.
 
 from __future__ import annotations
 
-from .base import FORMAT_VERSION, BaseTopicModel, load_model
+from .base import FORMAT_VERSION, BaseTopicModel, ModelNotFittedError, load_model
 from .dmr import SeededDmrModel
 from .lda import LdaTopicModel
 from .seeded import SeededLdaModel
@@ -56,7 +56,7 @@ from .validation import (MIN_PROBABILITY_FLOOR, CorpusStats, TopicModelWarning, 
 MODEL_CLASSES = {cls.__name__: cls for cls in (LdaTopicModel, SeededLdaModel, SeededDmrModel)}
 
 __all__ = ["FORMAT_VERSION", "MIN_PROBABILITY_FLOOR", "MODEL_CLASSES", "RESERVED_LABELS",
-           "BaseTopicModel", "CorpusStats", "LdaTopicModel", "SeedLayout", "SeededDmrModel",
+           "BaseTopicModel", "CorpusStats", "ModelNotFittedError", "LdaTopicModel", "SeedLayout", "SeededDmrModel",
            "SeededLdaModel", "TopicModelWarning", "build_seed_layout", "check_dictionary",
            "check_restartable", "load_model", "normalize_rows", "normalize_seed_words",
            "scan_corpus", "scheme_seed_words"]

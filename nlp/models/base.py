@@ -9,11 +9,14 @@ import time
 import warnings
 from collections.abc import Mapping
 from importlib import metadata as _metadata
-from inspect import signature
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 from zhengce.common.errors import UserError
 
@@ -55,13 +58,23 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-
-
 _REGISTRY: dict[str, type] = {}
 
 
-class BaseTopicModel:
-    """Shared plumbing: parameters, validation, persistence, manifest. Not used directly."""
+class ModelNotFittedError(UserError, NotFittedError):
+    """A fitted attribute or method was used before ``fit`` (or ``load``).
+
+    Also sklearn's :class:`~sklearn.exceptions.NotFittedError` (an ``AttributeError``), so
+    ``hasattr(model, "n_topics_")`` is False before fit, as for any scikit-learn estimator.
+    """
+
+
+class BaseTopicModel(BaseEstimator):
+    """Shared plumbing: parameters, validation, persistence, manifest. Not used directly.
+
+    A scikit-learn estimator: ``__init__`` only stores its parameters (checked in ``fit``), so
+    ``get_params`` / ``set_params`` / ``sklearn.base.clone`` work as for any estimator.
+    """
 
     _library = ""
 
@@ -69,12 +82,13 @@ class BaseTopicModel:
         super().__init_subclass__(**kwargs)
         _REGISTRY[cls.__name__] = cls
 
-    # -- sklearn-style parameters --------------------------------------------------------------
+    # -- sklearn parameters --------------------------------------------------------------------
     @classmethod
     def _param_names(cls) -> list[str]:
-        return [p for p in signature(cls.__init__).parameters if p != "self"]
+        return cls._get_param_names()
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
+        # shallow: seed_words may be a coding-scheme object, whose attributes are no parameters
         return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params) -> "BaseTopicModel":
@@ -92,9 +106,11 @@ class BaseTopicModel:
 
     # -- common helpers ------------------------------------------------------------------------
     def _check_fitted(self) -> None:
-        if not hasattr(self, "topic_word_"):
-            raise UserError(f"this {type(self).__name__} is not fitted yet: call fit(corpus, "
-                            "dictionary) or load a saved model first")
+        try:
+            check_is_fitted(self, "topic_word_")
+        except NotFittedError:
+            raise ModelNotFittedError(f"this {type(self).__name__} is not fitted yet: call "
+                                      "fit(corpus, dictionary) or load a saved model first") from None
 
     def _start_fit(self, dictionary) -> int:
         self.fit_warnings_: list[str] = []

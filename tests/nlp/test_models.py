@@ -459,3 +459,20 @@ def test_bad_input_is_named(data):
         LdaTopicModel(3).transform(corpus)
     with pytest.raises(UserError, match="no parameter 'k'"):
         LdaTopicModel().set_params(k=3)
+
+
+def test_models_are_sklearn_estimators(data):
+    """__init__ stores parameters only; fitted attributes do not exist before fit."""
+    from sklearn.base import BaseEstimator, clone
+    from sklearn.exceptions import NotFittedError
+
+    _, corpus, dictionary, _, cov = data
+    for model in (LdaTopicModel(3), SeededLdaModel(SEEDS, 0), SeededDmrModel(None, 3)):
+        assert isinstance(model, BaseEstimator)
+        assert not hasattr(model, "n_topics_")
+        with pytest.raises(NotFittedError, match="not fitted yet: call fit"):
+            model.top_words()
+        copy = clone(model)
+        assert copy.get_params() == model.get_params() and copy is not model
+    model = quiet_fit(SeededDmrModel(None, 3, iterations=20), corpus, dictionary, cov)
+    assert hasattr(model, "n_topics_") and model.n_topics_ == 3
