@@ -135,7 +135,7 @@ def code_sample(store, n: int, out, *, strata: Sequence[str] = ("level", "period
     sample = pd.concat(picked, ignore_index=True)
     # shuffled so coders do not see the strata in blocks (order effects)
     sample = sample.iloc[rng.permutation(len(sample))].reset_index(drop=True)
-    from zhengce.nlp.labels import kwic
+    from zhengce.nlp.topics.labels import kwic
 
     rows = []
     for i, r in sample.iterrows():

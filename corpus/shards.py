@@ -342,7 +342,7 @@ def export_tokens(store: Store, out: str | os.PathLike, config_hash: str, *,
     """Write the token cache of one segmentation (``tokens`` under ``config_hash``) to
     ``out/tokens``, so inference or scoring can run on shards of an already segmented corpus.
     The segmenter configuration goes into the manifest (import re-registers it)."""
-    from zhengce.nlp.segment import ensure_token_tables
+    from zhengce.nlp.text.segment import ensure_token_tables
 
     ensure_token_tables(store)
     cfg = store.db.execute("select config from segmenter_configs where config_hash = ?",
@@ -402,15 +402,15 @@ def _ensure_run(store: Store, run_id: str, stage: str, params: dict, started_at:
 
 
 def _import_tokens(store: Store, sset: ShardSet) -> int:
-    from zhengce.nlp.normalize import Normalizer
-    from zhengce.nlp.segment import ensure_token_tables, register_config
+    from zhengce.nlp.text.normalize import Normalizer
+    from zhengce.nlp.text.segment import ensure_token_tables, register_config
 
     ensure_token_tables(store)
     config_hash = sset.manifest.get("config_hash")
     cfg = sset.manifest.get("segmenter_config") or {}
     try:
         normalizer = Normalizer(**cfg["normalizer"]["params"])
-        from zhengce.nlp.segment import Segmenter
+        from zhengce.nlp.text.segment import Segmenter
 
         segmenter = Segmenter(**cfg["segmenter"]["params"])
     except (KeyError, TypeError):
@@ -498,7 +498,7 @@ def import_shards(store: Store, root: str | os.PathLike,
                 out["tokens"] = {"documents": _import_tokens(store, sset),
                                  "config_hash": sset.manifest.get("config_hash")}
             elif kind == "doc_topics":
-                from zhengce.nlp.labels import ensure_topic_tables
+                from zhengce.nlp.topics.labels import ensure_topic_tables
 
                 n, run_id = _import_long(store, sset, "doc_topics",
                                          ["run_id", "doc_id", "topic", "weight"], "topics_infer",

@@ -42,8 +42,8 @@ def segment(db_path, backend, hmm, user_dict, n_jobs):
     Example:
       zhengce segment --db data/demo.db --backend rjieba
     """
-    from .normalize import Normalizer
-    from .segment import Segmenter, segment_corpus
+    from .text.normalize import Normalizer
+    from .text.segment import Segmenter, segment_corpus
 
     with open_store(db_path) as store:   # a progress bar on a terminal, then the summary line
         summary = segment_corpus(store, Segmenter(backend=backend, hmm=hmm, user_dict=user_dict),
@@ -79,7 +79,7 @@ def run(db_path, config_path, model, n_topics, n_free_topics, n_restarts, random
       zhengce topics run --db data/demo.db --model dmr --restarts 3
       zhengce topics run --config nlp/topics_default.yaml --db data/zhengce.db
     """
-    from .topics_stage import TopicsConfig, run_topics
+    from .topics.stage import TopicsConfig, run_topics
 
     config = TopicsConfig.load(config_path, model=model, n_topics=n_topics,
                                n_free_topics=n_free_topics, n_restarts=n_restarts,
@@ -106,11 +106,11 @@ def search_k_cmd(db_path, ks, n_seeds, random_state, out_dir):
     """
     from zhengce.common.outputs import write_table
 
-    from .bow import BowCorpus, TokenCorpus, build_dictionary
-    from .models import LdaTopicModel
-    from .normalize import Normalizer
-    from .segment import Segmenter, segment_corpus
-    from .selection import search_k
+    from .text.bow import BowCorpus, TokenCorpus, build_dictionary
+    from .topics.models import LdaTopicModel
+    from .text.normalize import Normalizer
+    from .text.segment import Segmenter, segment_corpus
+    from .topics.selection import search_k
 
     try:
         grid = [int(k) for k in ks.split(",") if k.strip()]
@@ -168,10 +168,10 @@ def scheme_check_cmd(db_path, scheme_path, out_path):
     Example:
       zhengce scheme check --db data/demo.db --scheme nlp/schemes/tan.yaml
     """
-    from .bow import TokenCorpus
-    from .normalize import Normalizer
+    from .text.bow import TokenCorpus
+    from .text.normalize import Normalizer
     from .scheme import load_scheme, scheme_check
-    from .segment import Segmenter, segment_corpus
+    from .text.segment import Segmenter, segment_corpus
 
     sch = load_scheme(scheme_path)
     segmenter = Segmenter()
@@ -203,7 +203,7 @@ def labels_export(run_id, path, db_path):
     """
     import pandas as pd
 
-    from .labels import write_label_file
+    from .topics.labels import write_label_file
 
     with open_store(db_path) as store:
         frame = pd.DataFrame(store.db.execute(
@@ -229,7 +229,7 @@ def labels_apply(run_id, path, db_path):
     import numpy as np
     import pandas as pd
 
-    from .labels import read_label_overrides, strategy_shares
+    from .topics.labels import read_label_overrides, strategy_shares
 
     with open_store(db_path) as store:
         db = store.db
@@ -339,7 +339,7 @@ def segment_cmd(folder, scheduler, n_jobs, backend, hmm, min_len, progress):
       zhengce shards segment out/shards --scheduler tcp://127.0.0.1:8786
     """
     from .distributed import SegmentStage, run_parallel_stage
-    from .segment import Segmenter
+    from .text.segment import Segmenter
 
     stage = SegmentStage(segmenter=Segmenter(backend=backend, hmm=hmm, min_len=min_len))
     report = run_parallel_stage(stage, folder, scheduler=scheduler, n_jobs=n_jobs,
@@ -415,7 +415,7 @@ def train_cmd(folder, out, n_topics, passes, iterations, chunksize, random_state
       zhengce shards train out/shards
     """
     from .distributed import train_from_shards
-    from .models import LdaTopicModel
+    from .topics.models import LdaTopicModel
 
     model = LdaTopicModel(n_topics=n_topics, passes=passes, iterations=iterations,
                           chunksize=chunksize, random_state=random_state)

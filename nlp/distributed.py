@@ -7,7 +7,7 @@ Every stage reads input shards of one kind and writes result shards of another (
 stage           input shards   output shards       what a task does
 ==============  =============  ==================  =============================================
 ``segment``     documents      tokens              normalize + segment + filter (the token cache
-                                                   rows of :func:`nlp.segment.segment_corpus`)
+                                                   rows of :func:`nlp.text.segment.segment_corpus`)
 ``dictionary``  tokens         (returned)          per-shard vocabulary and document frequencies,
                                                    merged here into a gensim ``Dictionary``
 ``bow``         tokens         bow                 ``dictionary.doc2bow`` of every document
@@ -32,7 +32,7 @@ document's variational parameter γ_d from random Gamma(100, 1/100) draws of the
 from its own generator, seeded with the first 4 bytes of SHA-256(``random_state`` ``\\x1f``
 ``doc_id``) (:func:`document_seed`), so θ_d depends only on the document, the model and
 ``random_state``: not on the shard size, the order of documents, the worker or the scheduler.
-(It therefore differs from :meth:`nlp.models.LdaTopicModel.transform`, which draws every start
+(It therefore differs from :meth:`nlp.topics.models.LdaTopicModel.transform`, which draws every start
 from one stream, by the random start only; both iterate the same E-step to gensim's tolerance.)
 
 Topic *training* is not here: online LDA is a sequence of updates, each depending on the previous
@@ -430,9 +430,9 @@ def build_dictionary_from_shards(root: str | os.PathLike, *, no_below: int, no_a
                                  out: str | os.PathLike | None = None, executor=None):
     """A filtered gensim ``Dictionary`` over the token shards of ``root``: per-shard counts in
     parallel, merged here, then ``filter_extremes`` with every argument explicit (as
-    :func:`nlp.bow.build_dictionary`). Saved to ``out`` (default ``root/dictionary.gensim``) with
+    :func:`nlp.text.bow.build_dictionary`). Saved to ``out`` (default ``root/dictionary.gensim``) with
     the report beside it (``.json``). Returns ``(dictionary, report, path)``."""
-    from .bow import check_filter_args, filter_dictionary
+    from .text.bow import check_filter_args, filter_dictionary
 
     check_filter_args(no_below, no_above, keep_n)
     merger = VocabularyMerger()
@@ -452,7 +452,7 @@ def build_dictionary_from_shards(root: str | os.PathLike, *, no_below: int, no_a
 
 class ShardBowCorpus:
     """Restartable bag-of-words stream over ``root/bow`` shards, one shard in memory at a time,
-    with ``__len__``: the corpus type gensim (and :mod:`nlp.models`) trains on."""
+    with ``__len__``: the corpus type gensim (and :mod:`nlp.topics.models`) trains on."""
 
     def __init__(self, root: str | os.PathLike):
         self.shards = sh.shard_set(root, "bow")
@@ -475,14 +475,14 @@ class ShardBowCorpus:
 
 def train_from_shards(root: str | os.PathLike, model, dictionary_path: str | os.PathLike | None = None,
                       out: str | os.PathLike | None = None):
-    """Fit ``model`` (an :mod:`nlp.models` estimator) on the bow shards of ``root``, streaming;
+    """Fit ``model`` (an :mod:`nlp.topics.models` estimator) on the bow shards of ``root``, streaming;
     save it to ``out`` when given. The dictionary defaults to the one the bow shards were made with."""
     bow = sh.shard_set(root, "bow")
     path = dictionary_path or bow.manifest.get("params", {}).get("dictionary")
     if not path:
         raise UserError(f"{bow.folder} does not name its dictionary: pass dictionary_path")
     dictionary = _load_dictionary(str(path))
-    from .bow import dictionary_hash
+    from .text.bow import dictionary_hash
 
     expected = bow.manifest.get("params", {}).get("dictionary_hash")
     if expected and dictionary_hash(dictionary) != expected:

@@ -267,7 +267,7 @@ def _read_seed(path: Path, category: str, where: str, item) -> Seed:
 # ---------------------------------------------------------------------------------------------
 
 def _token_corpus(store, corpus):
-    from .bow import TokenCorpus
+    from .text.bow import TokenCorpus
 
     if isinstance(corpus, str):
         return TokenCorpus(store, corpus)
@@ -343,7 +343,7 @@ def scheme_check(store, scheme: Scheme, corpus, dictionary=None, segmenter=None,
 
 def _check_pipeline(store, token_corpus, normalizer, segmenter):
     """The normalizer and segmenter to check seeds with: given, else those behind the tokens."""
-    from .segment import load_pipeline
+    from .text.segment import load_pipeline
 
     if segmenter is None or normalizer is None:
         try:
@@ -439,7 +439,7 @@ def dictionary_scores(token_corpus, scheme: Scheme, *, batch_size: int = 2000) -
     """
     import pandas as pd
 
-    from .bow import corpus_hash
+    from .text.bow import corpus_hash
 
     store = token_corpus.store
     ensure_scores_table(store)

@@ -86,7 +86,7 @@ class SegmentStage(Stage):
 
     Parameters
     ----------
-    normalizer, segmenter : nlp.normalize.Normalizer, nlp.segment.Segmenter
+    normalizer, segmenter : nlp.text.normalize.Normalizer, nlp.text.segment.Segmenter
         Default ``Normalizer()`` / ``Segmenter()``. Only their constructor parameters travel to
         the workers, which rebuild them and refuse to run if their configuration hash (backend
         version, dictionary file hashes …) differs from this process's.
@@ -97,8 +97,8 @@ class SegmentStage(Stage):
     output_kind = "tokens"
 
     def __init__(self, normalizer=None, segmenter=None):
-        from .normalize import Normalizer
-        from .segment import Segmenter, token_config_hash
+        from .text.normalize import Normalizer
+        from .text.segment import Segmenter, token_config_hash
 
         normalizer = normalizer if normalizer is not None else Normalizer()
         segmenter = segmenter if segmenter is not None else Segmenter()
@@ -119,8 +119,8 @@ class SegmentStage(Stage):
         return {"config_hash": self.config_hash, "segmenter_config": self.segmenter_config}
 
     def setup(self):
-        from .normalize import Normalizer
-        from .segment import Segmenter, token_config_hash
+        from .text.normalize import Normalizer
+        from .text.segment import Segmenter, token_config_hash
 
         normalizer = Normalizer(**self.normalizer_params)
         segmenter = Segmenter(**self.segmenter_params)
@@ -135,7 +135,7 @@ class SegmentStage(Stage):
     def process(self, state, table, run_id):
         import pyarrow as pa
 
-        from .segment import _segment_batch
+        from .text.segment import _segment_batch
 
         normalizer, segmenter = state
         batch = list(zip(table.column("doc_id").to_pylist(), table.column("text").to_pylist()))
@@ -161,7 +161,7 @@ class DictionaryStage(Stage):
         return None
 
     def process(self, state, table, run_id):
-        from .bow import count_dictionary
+        from .text.bow import count_dictionary
 
         # prune_at=None: exact counts (gensim's default prunes above 2M words, order-dependently)
         local = count_dictionary((t.split(" ") if t else [] for t in table.column("tokens").to_pylist()),
@@ -182,7 +182,7 @@ class BowStage(Stage):
     output_kind = "bow"
 
     def __init__(self, dictionary_path: str | os.PathLike):
-        from .bow import dictionary_hash
+        from .text.bow import dictionary_hash
 
         self.dictionary_path = str(Path(dictionary_path).resolve())
         self.dictionary_hash = dictionary_hash(_load_dictionary(self.dictionary_path))
@@ -194,7 +194,7 @@ class BowStage(Stage):
         return {"dictionary": self.dictionary_path, "dictionary_hash": self.dictionary_hash}
 
     def setup(self):
-        from .bow import dictionary_hash
+        from .text.bow import dictionary_hash
 
         dictionary = _load_dictionary(self.dictionary_path)
         if dictionary_hash(dictionary) != self.dictionary_hash:
@@ -205,7 +205,7 @@ class BowStage(Stage):
     def process(self, dictionary, table, run_id):
         import pyarrow as pa
 
-        from .bow import doc2bow
+        from .text.bow import doc2bow
 
         ids, counts, n_words = [], [], 0
         for tokens in table.column("tokens").to_pylist():
@@ -234,7 +234,7 @@ class InferStage(Stage):
     run_stage = "topics_infer"
 
     def __init__(self, model_path: str | os.PathLike, random_state: int | None = None):
-        from .models import load_model
+        from .topics.models import load_model
 
         self.model_path = str(Path(model_path).resolve())
         model = load_model(self.model_path)
@@ -255,7 +255,7 @@ class InferStage(Stage):
                 "seeding": "per document: RandomState(sha256(random_state \\x1f doc_id)[:4])"}
 
     def setup(self):
-        from .models import load_model
+        from .topics.models import load_model
 
         if folder_hash(self.model_path) != self.model_hash:
             raise UserError(f"the model at {self.model_path} on worker {socket.gethostname()} "
@@ -267,7 +267,7 @@ class InferStage(Stage):
     def process(self, state, table, run_id):
         import pyarrow as pa
 
-        from .models import normalize_rows
+        from .topics.models import normalize_rows
 
         lda, token2id = state
         doc_ids = table.column("doc_id").to_pylist()
@@ -348,7 +348,7 @@ def _load_dictionary(path: str):
 
 
 def _check_gensim_model(model, path: str) -> None:
-    from .models import LdaTopicModel
+    from .topics.models import LdaTopicModel
 
     if not isinstance(model, LdaTopicModel):
         raise UserError(f"{path} holds a {type(model).__name__}; shard inference supports the "

@@ -23,7 +23,7 @@ from zhengce.corpus.store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
     from zhengce.corpus.loaders import LoadReport
-    from zhengce.nlp.topics_stage import TopicsConfig, TopicsResult
+    from zhengce.nlp.topics.stage import TopicsConfig, TopicsResult
 
 StoreLike = Store | str | os.PathLike
 
@@ -67,8 +67,8 @@ def run_topics(store: StoreLike, config: "TopicsConfig | None" = None, *,
     """
     from dataclasses import replace
 
-    from zhengce.nlp.topics_stage import TopicsConfig
-    from zhengce.nlp.topics_stage import run_topics as _run_topics
+    from zhengce.nlp.topics.stage import TopicsConfig
+    from zhengce.nlp.topics.stage import run_topics as _run_topics
 
     config = config or TopicsConfig()
     if settings:
@@ -98,7 +98,7 @@ def build_report(store: StoreLike, out_dir: str | os.PathLike = "out/report", **
 def __getattr__(name: str):
     # TopicsConfig is part of the API but lives with the (heavy) topics stage.
     if name == "TopicsConfig":
-        from zhengce.nlp.topics_stage import TopicsConfig
+        from zhengce.nlp.topics.stage import TopicsConfig
 
         return TopicsConfig
     raise AttributeError(name)

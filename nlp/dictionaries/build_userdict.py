@@ -1,4 +1,4 @@
-"""Build ``userdict.txt``, the domain user dictionary loaded by :class:`nlp.segment.Segmenter`.
+"""Build ``userdict.txt``, the domain user dictionary loaded by :class:`nlp.text.segment.Segmenter`.
 
 Run from the repository root::
 
@@ -28,7 +28,7 @@ knows at any frequency are left out too: they are whole words already, and raisi
 a name that is also an ordinary word would only move segmentation elsewhere. Which place names are
 taken from the gazetteer (official names of three or more characters, short forms of provinces and
 prefectures, no county short forms such as 和平 or 城关) is decided by
-:func:`nlp.entities.gazetteer_names`. Explicit frequencies in the source files are kept as given.
+:func:`nlp.text.entities.gazetteer_names`. Explicit frequencies in the source files are kept as given.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import sys
 from pathlib import Path
 
 from zhengce.nlp.scheme import load_scheme
-from zhengce.nlp.segment_backends import DEFAULT_USER_FREQ, UserWord, _JiebaBackend, read_user_dict
+from zhengce.nlp.text.segment_backends import DEFAULT_USER_FREQ, UserWord, _JiebaBackend, read_user_dict
 
 HERE = Path(__file__).resolve().parent
 
@@ -59,8 +59,8 @@ def _sha(path: Path) -> str:
 
 def gazetteer_names() -> tuple[list[str], list[str], str] | None:
     """``(agency names, place names, description)`` from corpus.gazetteer, or None if unavailable
-    (the selection rules are :func:`nlp.entities.gazetteer_names`)."""
-    from zhengce.nlp.entities import gazetteer_names as names_from_gazetteer
+    (the selection rules are :func:`nlp.text.entities.gazetteer_names`)."""
+    from zhengce.nlp.text.entities import gazetteer_names as names_from_gazetteer
 
     names = names_from_gazetteer()
     if names is None:
@@ -102,7 +102,7 @@ def collect() -> tuple[list[tuple[str, UserWord]], list[str]]:
 
 def build() -> tuple[str, dict]:
     """The text of userdict.txt and counts of what was written or skipped."""
-    from zhengce.nlp.segment_backends import _JIEBA_WORD_CHARS_RE
+    from zhengce.nlp.text.segment_backends import _JIEBA_WORD_CHARS_RE
 
     pristine = _JiebaBackend()
     tk = pristine._tk

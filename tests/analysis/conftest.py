@@ -29,7 +29,7 @@ def _insert_documents(store, rows):
 
 def _add_topic_run(store, shares, *, params=None, summary=None, stage="topics"):
     """A topic run whose strategy_shares are ``shares`` (doc_id -> {category: share})."""
-    from zhengce.nlp.labels import ensure_topic_tables
+    from zhengce.nlp.topics.labels import ensure_topic_tables
 
     ensure_topic_tables(store.db)
     with store.run(stage, params or {"n_topics": 4, "random_state": 0}) as run:
@@ -159,9 +159,9 @@ def build_real_topic_run(store, out_dir):
     ``ldavis_path`` in the summary, and return (run_id, ldavis path)."""
     from gensim.corpora import Dictionary
 
-    from zhengce.nlp.labels import label_model, save_topic_run
-    from zhengce.nlp.ldavis import write_ldavis
-    from zhengce.nlp.models import SeededLdaModel
+    from zhengce.nlp.topics.labels import label_model, save_topic_run
+    from zhengce.nlp.topics.ldavis import write_ldavis
+    from zhengce.nlp.topics.models import SeededLdaModel
 
     rng = np.random.default_rng(0)
     names = list(BLOCKS)

@@ -173,7 +173,7 @@ def test_estimate_effect_uncertainty_grows_with_a_vague_posterior(effect_store):
 
 def test_estimate_effect_topic_target_and_errors(effect_store):
     store, run_id = effect_store
-    from zhengce.nlp.labels import ensure_topic_tables
+    from zhengce.nlp.topics.labels import ensure_topic_tables
 
     ensure_topic_tables(store.db)
     ids = [r[0] for r in store.db.execute("select doc_id from documents order by doc_id")]

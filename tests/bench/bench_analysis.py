@@ -41,7 +41,7 @@ def build_store(path: Path, n: int, runs: int, random_state: int = 0) -> dict:
     """Write the benchmark store; return the planted central regulatory contrast."""
     from zhengce.corpus.demo import CONCENTRATION, planted_mean
     from zhengce.corpus.store import Store
-    from zhengce.nlp.labels import ensure_topic_tables
+    from zhengce.nlp.topics.labels import ensure_topic_tables
 
     rng = np.random.default_rng(random_state)
     years = np.arange(1990, 2016)

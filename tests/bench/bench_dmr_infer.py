@@ -50,11 +50,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from zhengce.corpus.loaders import load_path
     from zhengce.corpus.store import Store
-    from zhengce.nlp.bow import BowCorpus, TokenCorpus, build_dictionary
-    from zhengce.nlp.normalize import Normalizer
+    from zhengce.nlp.text.bow import BowCorpus, TokenCorpus, build_dictionary
+    from zhengce.nlp.text.normalize import Normalizer
     from zhengce.nlp.scheme import load_scheme
-    from zhengce.nlp.segment import Segmenter, segment_corpus
-    from zhengce.nlp.topics_stage import TopicsConfig, _covariates, _make_model
+    from zhengce.nlp.text.segment import Segmenter, segment_corpus
+    from zhengce.nlp.topics.stage import TopicsConfig, _covariates, _make_model
 
     path = real_text_corpus(args.n)
     config = TopicsConfig(model="dmr", n_free_topics=args.k - 3, dmr_max_train_docs=args.train,

@@ -78,7 +78,7 @@ result.update(vocab_before=rep.vocab_before, vocab_after=rep.vocab_after)
 TRAIN = """
 import warnings
 from zhengce.nlp.distributed import train_from_shards
-from zhengce.nlp.models import LdaTopicModel
+from zhengce.nlp.topics.models import LdaTopicModel
 root = {root!r}
 model = LdaTopicModel(n_topics={k}, passes=2, iterations=100, chunksize=2000, random_state=0)
 with warnings.catch_warnings():

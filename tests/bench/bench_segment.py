@@ -50,7 +50,7 @@ def timed_pass(texts: Path, backend: str, hmm: bool, limit: int | None, out: Pat
     segmenter call; write a digest of each document's raw tokens (``out.bin``, DIGEST_BYTES
     each, in corpus order) and the totals (``out.json``). Streamed: memory stays flat."""
     from zhengce.common.memory import peak_rss_mb
-    from zhengce.nlp.segment import Segmenter
+    from zhengce.nlp.text.segment import Segmenter
 
     started = time.perf_counter()
     seg = Segmenter(backend=backend, hmm=hmm)
@@ -108,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from zhengce.corpus.store import Store
-    from zhengce.nlp.normalize import Normalizer
-    from zhengce.nlp.segment import Segmenter, segment_corpus
+    from zhengce.nlp.text.normalize import Normalizer
+    from zhengce.nlp.text.segment import Segmenter, segment_corpus
 
     def read_records():
         opener = gzip.open if args.texts.suffix == ".gz" else open

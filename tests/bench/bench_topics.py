@@ -7,8 +7,8 @@ Usage (a script, not a test; prints one table)::
     python tests/bench/bench_topics.py --db data/zhengce.db  # the store's documents table
     python tests/bench/bench_topics.py --limit 500 --models lda,dmr --k 20
 
-Project pipeline: nlp.segment.Segmenter() (rjieba, stopwords, min length 2), a gensim Dictionary
-with filter_extremes(no_below=5, no_above=0.5, keep_n=100000), then each model of nlp.models
+Project pipeline: nlp.text.segment.Segmenter() (rjieba, stopwords, min length 2), a gensim Dictionary
+with filter_extremes(no_below=5, no_above=0.5, keep_n=100000), then each model of nlp.topics.models
 (seeded models use the Tan scheme's seeds from nlp/schemes/tan.yaml; DMR covariates are level ×
 period: for LawRefBook, level = central if region is 全国 else local and period = the source
 folder; for the store, level and pre/post-2001 from year).
@@ -91,7 +91,7 @@ def main(argv=None) -> None:
     import pandas as pd
     from gensim.corpora import Dictionary
 
-    from zhengce.nlp.models import LdaTopicModel, SeededDmrModel, SeededLdaModel, TopicModelWarning
+    from zhengce.nlp.topics.models import LdaTopicModel, SeededDmrModel, SeededLdaModel, TopicModelWarning
 
     texts, cov = load_texts(args)
     n_chars = sum(len(t) for t in texts)
@@ -100,7 +100,7 @@ def main(argv=None) -> None:
 
     if set(models) - {"naive"}:
         from zhengce.nlp.scheme import load_scheme
-        from zhengce.nlp.segment import Segmenter
+        from zhengce.nlp.text.segment import Segmenter
 
         started = time.perf_counter()
         segmenter = Segmenter()

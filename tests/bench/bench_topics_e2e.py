@@ -52,7 +52,7 @@ MAKE_TOPICS = """
 import json, shutil, time, warnings
 from pathlib import Path
 from zhengce.corpus.store import Store
-from zhengce.nlp.topics_stage import TopicsConfig, run_topics
+from zhengce.nlp.topics.stage import TopicsConfig, run_topics
 from zhengce.analysis.report import build_report
 out = Path({out!r})
 shutil.rmtree(out, ignore_errors=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from zhengce.common.errors import UserError
-from zhengce.nlp.bow import (BowCorpus, PhrasedCorpus, TokenCorpus, build_dictionary, corpus_hash,
+from zhengce.nlp.text.bow import (BowCorpus, PhrasedCorpus, TokenCorpus, build_dictionary, corpus_hash,
                      dictionary_hash, learn_phrases)
-from zhengce.nlp.segment import ensure_token_tables
+from zhengce.nlp.text.segment import ensure_token_tables
 
 TOY = {  # doc_id: (level, tokens)
     "d1": ("central", "企业 补贴 企业 标准"),
@@ -143,8 +143,8 @@ def test_count_dictionary_equals_gensim_on_real_text_and_with_pruning():
     import numpy as np
     from gensim.corpora import Dictionary
 
-    from zhengce.nlp.bow import count_dictionary, doc2bow
-    from zhengce.nlp.segment import Segmenter
+    from zhengce.nlp.text.bow import count_dictionary, doc2bow
+    from zhengce.nlp.text.segment import Segmenter
 
     # hand-made: repeated words, new words in unsorted order, empty documents, bytes tokens
     docs = [["政策", "补贴", "政策"], [], ["标准", "补贴", "审批"], [b"\xe6\xa0\x87\xe5\x87\x86", "乙"]]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from zhengce.nlp.normalize import Normalizer
-from zhengce.nlp.segment import Segmenter, token_config_hash
+from zhengce.nlp.text.normalize import Normalizer
+from zhengce.nlp.text.segment import Segmenter, token_config_hash
 
 
 @pytest.fixture()
 def pinned_backend_version(monkeypatch):
-    from zhengce.nlp import segment
+    from zhengce.nlp.text import segment
 
     backend = getattr(segment, "_RjiebaBackend")
     monkeypatch.setattr(backend, "version", staticmethod(lambda: "0.2.2"))

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("spacy")
 
-from zhengce.nlp.entities import EntityExtractor, Mention, short_place_names  # noqa: E402
+from zhengce.nlp.text.entities import EntityExtractor, Mention, short_place_names  # noqa: E402
 
 AGENCIES = ["国务院", "国家发展改革委", "工业和信息化部", "商务部"]
 PLACES = ["广东省", "上海市", "广西壮族自治区"]

@@ -27,11 +27,11 @@ import pytest
 from gensim.corpora import Dictionary
 
 from zhengce.common.errors import UserError
-from zhengce.nlp.labels import (frex, kwic, label_model, label_topics, lift, read_label_overrides,
+from zhengce.nlp.topics.labels import (frex, kwic, label_model, label_topics, lift, read_label_overrides,
                         representative_docs, save_topic_run, score_topics, stm_exclusivity,
                         strategy_shares, topic_table, write_label_file)
-from zhengce.nlp.ldavis import ldavis_payload, write_ldavis
-from zhengce.nlp.models import SeededLdaModel
+from zhengce.nlp.topics.ldavis import ldavis_payload, write_ldavis
+from zhengce.nlp.topics.models import SeededLdaModel
 
 PHI = np.array([[0.40, 0.35, 0.20, 0.05],
                 [0.50, 0.05, 0.05, 0.40]])

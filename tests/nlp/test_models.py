@@ -19,7 +19,7 @@ from gensim.corpora import Dictionary
 from scipy.optimize import linear_sum_assignment
 
 from zhengce.common.errors import UserError
-from zhengce.nlp.models import (LdaTopicModel, SeededDmrModel, SeededLdaModel, TopicModelWarning,
+from zhengce.nlp.topics.models import (LdaTopicModel, SeededDmrModel, SeededLdaModel, TopicModelWarning,
                         load_model)
 
 BLOCKS = {
@@ -288,7 +288,7 @@ def test_dmr_joint_inference_in_runs_of_documents():
 
 
 def test_dmr_fit_reports_progress_without_changing_the_result(monkeypatch):
-    from zhengce.nlp.models import dmr_inference
+    from zhengce.nlp.topics.models import dmr_inference
 
     _, corpus, dictionary, _, cov = synthetic(n_docs=240)
     monkeypatch.setattr(dmr_inference, "PROGRESS_EVERY_S", 0.0)   # every update, predictably
@@ -317,7 +317,7 @@ def _worker_dies(run):
 
 
 def test_dmr_joint_inference_worker_death_is_a_one_line_error(monkeypatch):
-    from zhengce.nlp.models import dmr_inference
+    from zhengce.nlp.topics.models import dmr_inference
 
     _, corpus, dictionary, _, cov = synthetic(n_docs=240)
     monkeypatch.setattr(dmr_inference, "joint_infer_run", _worker_dies)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from zhengce.common.errors import UserError
-from zhengce.nlp.normalize import DEFAULT_PATTERNS_FILE, Normalizer, clean_whitespace, read_patterns
+from zhengce.nlp.text.normalize import DEFAULT_PATTERNS_FILE, Normalizer, clean_whitespace, read_patterns
 
 NOTICE = (
     "# 国务院关于印发工业转型升级规划的通知\n"

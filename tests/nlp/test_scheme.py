@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from zhengce.common.errors import UserError
-from zhengce.nlp.bow import TokenCorpus, build_dictionary
-from zhengce.nlp.normalize import Normalizer
+from zhengce.nlp.text.bow import TokenCorpus, build_dictionary
+from zhengce.nlp.text.normalize import Normalizer
 from zhengce.nlp.scheme import (DEFAULT_SCHEME, dictionary_scores, load_dictionary_scores, load_scheme,
                         scheme_check, score_tokens)
-from zhengce.nlp.segment import DEFAULT_POLICY_STOPWORDS, Segmenter, read_word_list, segment_corpus
+from zhengce.nlp.text.segment import DEFAULT_POLICY_STOPWORDS, Segmenter, read_word_list, segment_corpus
 
 
 # -- the shipped scheme ------------------------------------------------------------------------

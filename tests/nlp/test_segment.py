@@ -9,8 +9,8 @@ import os
 import pytest
 
 from zhengce.common.errors import UserError
-from zhengce.nlp.normalize import Normalizer
-from zhengce.nlp.segment import (DEFAULT_USER_DICT, Segmenter, UserWord, load_pipeline, read_user_dict,
+from zhengce.nlp.text.normalize import Normalizer
+from zhengce.nlp.text.segment import (DEFAULT_USER_DICT, Segmenter, UserWord, load_pipeline, read_user_dict,
                          segment_corpus, token_config_hash)
 
 SENTENCE = "坚决淘汰落后产能，严格控制新增产能。"

@@ -11,8 +11,8 @@ import pytest
 from gensim.corpora import Dictionary
 
 from zhengce.common.errors import UserError
-from zhengce.nlp.models import LdaTopicModel, SeededDmrModel
-from zhengce.nlp.selection import (COLUMNS, RULE, heldout_log_likelihood, match_topics, recommend_k,
+from zhengce.nlp.topics.models import LdaTopicModel, SeededDmrModel
+from zhengce.nlp.topics.selection import (COLUMNS, RULE, heldout_log_likelihood, match_topics, recommend_k,
                            search_k, split_documents, topic_stability)
 
 BLOCKS = [["淘汰", "关停", "审批", "指标", "下达", "配额", "计划", "限产", "核准", "调拨"],

@@ -10,7 +10,7 @@ import pytest
 from zhengce.corpus.demo import write_demo_corpus
 from zhengce.corpus.loaders import load_path
 from zhengce.corpus.store import Store
-from zhengce.nlp.topics_stage import TopicsConfig, run_topics
+from zhengce.nlp.topics.stage import TopicsConfig, run_topics
 
 CATEGORIES = ["directive", "developmental", "regulatory"]
 

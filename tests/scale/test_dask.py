@@ -20,7 +20,7 @@ from zhengce.corpus import shards as sh
 from zhengce.common.errors import UserError
 from zhengce.corpus.store import Store
 from zhengce.nlp import distributed as dist
-from zhengce.nlp.models import LdaTopicModel
+from zhengce.nlp.topics.models import LdaTopicModel
 
 from scale_corpus import N_DOCS, fill_store
 

@@ -16,10 +16,10 @@ from zhengce.corpus import shards as sh
 from zhengce.common.errors import UserError
 from zhengce.corpus.store import Store
 from zhengce.nlp import distributed as dist
-from zhengce.nlp.bow import TokenCorpus, build_dictionary
-from zhengce.nlp.models import LdaTopicModel
+from zhengce.nlp.text.bow import TokenCorpus, build_dictionary
+from zhengce.nlp.topics.models import LdaTopicModel
 from zhengce.nlp.scheme import dictionary_scores, load_dictionary_scores, load_scheme
-from zhengce.nlp.segment import segment_corpus
+from zhengce.nlp.text.segment import segment_corpus
 
 from scale_corpus import N_DOCS, doc_text, fill_store
 

@@ -144,10 +144,10 @@ def _make_model(config: TopicsConfig, seed_words: dict, random_state: int):
 def run_topics(store: Store, config: TopicsConfig | None = None, *,
                progress: Callable[[str], None] | None = None) -> TopicsResult:
     """Run the whole topics stage on ``store``; see the module docstring."""
-    from .bow import BowCorpus, TokenCorpus, build_dictionary, corpus_hash, dictionary_hash
-    from .normalize import Normalizer
-    from .scheme import dictionary_scores, load_scheme
-    from .segment import Segmenter, segment_corpus
+    from zhengce.nlp.text.bow import BowCorpus, TokenCorpus, build_dictionary, corpus_hash, dictionary_hash
+    from zhengce.nlp.text.normalize import Normalizer
+    from zhengce.nlp.scheme import dictionary_scores, load_scheme
+    from zhengce.nlp.text.segment import Segmenter, segment_corpus
 
     config = config or TopicsConfig()
     say = progress or (lambda msg: None)
@@ -252,7 +252,7 @@ def _measure_correlations(store: Store, scores_run: str, shares: pd.DataFrame | 
     """Pearson correlation, per category, of the topic measure and the dictionary measure."""
     if shares is None:
         return {}
-    from .scheme import load_dictionary_scores
+    from zhengce.nlp.scheme import load_dictionary_scores
 
     dict_scores = load_dictionary_scores(store, scores_run, wide=True)
     dict_scores = dict_scores.reset_index() if "doc_id" not in dict_scores.columns else dict_scores.reset_index(drop=True)

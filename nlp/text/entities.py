@@ -1,7 +1,7 @@
 """Agency, place and 转发 (transmitted-document) mentions with a rule-based spaCy pipeline.
 
 The pipeline is ``spacy.blank("zh")`` with its tokenizer replaced by :class:`SegmenterTokenizer`,
-which calls this project's :class:`nlp.segment.Segmenter`. spaCy's own jieba mode
+which calls this project's :class:`nlp.text.segment.Segmenter`. spaCy's own jieba mode
 (``{"segmenter": "jieba"}``) was checked with spaCy 3.8: it works offline, but it calls the
 module-level ``jieba.cut`` (the global tokenizer every importer shares, HMM on, cache file in /tmp)
 and cannot take our user dictionary without changing that global — hence the custom tokenizer.
@@ -53,7 +53,7 @@ class Mention:
 
 
 class SegmenterTokenizer:
-    """A spaCy tokenizer that segments with :class:`nlp.segment.Segmenter` (raw tokens)."""
+    """A spaCy tokenizer that segments with :class:`nlp.text.segment.Segmenter` (raw tokens)."""
 
     def __init__(self, vocab, segmenter: Segmenter):
         self.vocab = vocab

@@ -223,7 +223,7 @@ class BaseTopicModel(BaseEstimator):
             raise UserError(f"{meta_path} names unknown model class {doc.get('class')!r}")
         if cls is not BaseTopicModel and not issubclass(target, cls):
             raise UserError(f"{folder} holds a {target.__name__}, not a {cls.__name__}: load it "
-                            f"with {target.__name__}.load or nlp.models.load_model")
+                            f"with {target.__name__}.load or nlp.topics.models.load_model")
         model = target(**target._params_from_json(doc["params"]))
         for name, value in doc["attributes"].items():
             setattr(model, name, value)

@@ -1,7 +1,7 @@
 r"""Word segmentation, token filtering, and the token cache in the store.
 
 The backends (rjieba by default, or jieba; identical tokens) and the user dictionary and
-stopword files are in :mod:`zhengce.nlp.segment_backends`.
+stopword files are in :mod:`zhengce.nlp.text.segment_backends`.
 
 Token filtering (:meth:`Segmenter.keep`)
 ----------------------------------------
@@ -86,7 +86,7 @@ class Segmenter:
     ----------
     backend : {'rjieba', 'jieba'}
         rjieba (jieba-rs) is much faster and gives identical tokens (docs/scaling.md;
-        :mod:`zhengce.nlp.segment_backends`).
+        :mod:`zhengce.nlp.text.segment_backends`).
     user_dict : path, list of paths, None or False
         ``None`` → ``nlp/dictionaries/userdict.txt``; ``False`` or ``[]`` → none. Several files are
         loaded in order; a later file's line for the same word wins.

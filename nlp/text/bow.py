@@ -34,7 +34,7 @@ class TokenCorpus:
     ----------
     store : corpus.store.Store
     config_hash : str
-        Which cached segmentation (``tokens.config_hash``; :func:`nlp.segment.segment_corpus`
+        Which cached segmentation (``tokens.config_hash``; :func:`nlp.text.segment.segment_corpus`
         returns it).
     where, params : str, sequence
         Optional SQL condition on ``documents`` (alias ``d``) and its parameters, e.g.
@@ -60,7 +60,7 @@ class TokenCorpus:
         self.min_tokens = min_tokens
         if store.db["segmenter_configs"].count_where("config_hash = ?", [config_hash]) == 0:
             raise UserError(f"no token cache for config {config_hash!r}: run "
-                            "nlp.segment.segment_corpus first (table segmenter_configs)")
+                            "nlp.text.segment.segment_corpus first (table segmenter_configs)")
         selected = self._scalar(
             "select count(*) from documents d" + self._where_sql(), self.params)
         segmented = self._scalar(

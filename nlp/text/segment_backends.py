@@ -67,7 +67,7 @@ from zhengce.common.errors import UserError
 
 log = logging.getLogger(__name__)
 
-DICTIONARIES = Path(__file__).resolve().parent / "dictionaries"
+DICTIONARIES = Path(__file__).resolve().parent.parent / "dictionaries"   # nlp/dictionaries
 DEFAULT_USER_DICT = DICTIONARIES / "userdict.txt"
 DEFAULT_POLICY_STOPWORDS = DICTIONARIES / "stopwords_policy.txt"
 STOPWORDS_ISO_ZH = "stopwords-iso:zh"

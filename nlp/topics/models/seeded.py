@@ -22,7 +22,7 @@ class SeededLdaModel(LdaTopicModel):
     all other entries are ``base_eta``. Because gensim's initial λ is η plus Gamma(100, 1/100)
     noise (≈ 1), ``seed_weight`` acts both as a pseudo-count and as the starting push; on a large
     corpus raise it until each seeded topic keeps its seeds among its top words (check with
-    ``nlp.labels``), and report the value.
+    ``nlp.topics.labels``), and report the value.
 
     Parameters beyond :class:`LdaTopicModel`: ``seed_words`` (Mapping category → seed words),
     ``n_free_topics``, ``topics_per_category``, ``seed_weight``, ``base_eta``,

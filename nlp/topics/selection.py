@@ -15,7 +15,7 @@
   c_npmi, 110 for c_v); without them, each document's set of words is one window
   (document co-occurrence), because a bag of words has no order.
 - ``exclusivity`` — STM's ``exclusivity()`` (sum of FREX, weight 0.7 on exclusivity, over each
-  topic's ``top_n`` most probable words; :func:`nlp.labels.stm_exclusivity`), mean over topics.
+  topic's ``top_n`` most probable words; :func:`nlp.topics.labels.stm_exclusivity`), mean over topics.
 - ``stability_cosine`` / ``stability_jaccard`` — agreement between seeds: for every pair of seed
   runs at the same K, topics are matched one-to-one by the Hungarian algorithm
   (``scipy.optimize.linear_sum_assignment``) on the cosine similarity of β rows; reported is the
@@ -198,7 +198,7 @@ def recommend_k(table: pd.DataFrame) -> int:
 def search_k(corpus, dictionary, ks: Sequence[int], model_factory: Callable[[int, int], object],
              *, n_seeds: int = 3, holdout_fraction: float = 0.1, random_state: int = 0,
              covariates: pd.DataFrame | None = None, texts=None, top_n: int = 10) -> pd.DataFrame:
-    """Fit ``model_factory(k, seed)`` (an unfitted model from :mod:`nlp.models`) for every K in
+    """Fit ``model_factory(k, seed)`` (an unfitted model from :mod:`nlp.topics.models`) for every K in
     ``ks`` and ``n_seeds`` seeds, and report held-out fit, coherence, exclusivity and stability.
 
     ``random_state`` fixes the held-out split, the completion split and the seeds passed to the

@@ -22,7 +22,7 @@ Steps, in order (each can be switched off):
 
 :attr:`Normalizer.config_hash` hashes the parameters, the pattern file's bytes, the Unicode
 database version (NFKC tables change between Python releases) and the OpenCC version, so the token
-cache (:mod:`nlp.segment`) knows when normalized text would differ.
+cache (:mod:`nlp.text.segment`) knows when normalized text would differ.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from pathlib import Path
 from zhengce.common.errors import UserError
 from zhengce.common import manifest
 
-DICTIONARIES = Path(__file__).resolve().parent / "dictionaries"
+DICTIONARIES = Path(__file__).resolve().parent.parent / "dictionaries"   # nlp/dictionaries
 DEFAULT_PATTERNS_FILE = DICTIONARIES / "boilerplate.txt"
 
 # Bump when the code of a step changes in a way that changes its output.

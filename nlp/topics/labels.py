@@ -1,6 +1,6 @@
 """Topic labels: word lists, scheme scores, researcher overrides, strategy shares, store output.
 
-From a fitted model (any class in :mod:`nlp.models`) this module builds what a researcher reads and
+From a fitted model (any class in :mod:`nlp.topics.models`) this module builds what a researcher reads and
 what the analysis uses:
 
 - topic tables: top words by β_k, FREX words and lift words (:func:`topic_table`);

@@ -65,7 +65,7 @@ def check_restartable(corpus, what: str = "corpus") -> int:
     if iter(corpus) is corpus:
         raise UserError(
             f"{what} is a one-shot iterator (generator): pass a list or a restartable corpus "
-            "object (e.g. nlp.bow.BowCorpus) whose __iter__ starts a fresh pass"
+            "object (e.g. nlp.text.bow.BowCorpus) whose __iter__ starts a fresh pass"
         )
     try:
         return len(corpus)

@@ -164,7 +164,7 @@ def write_ldavis(model, corpus, dictionary, path, R: int = 30, *, doc_topic=None
     """Write an offline pyLDAvis page for ``model`` to ``path`` and return the path.
 
     ``topic_names``: model topic id → label shown in the id table (e.g. from
-    ``nlp.labels.label_topics``: ``dict(zip(labels.topic, labels.label))``); defaults to the
+    ``nlp.topics.labels.label_topics``: ``dict(zip(labels.topic, labels.label))``); defaults to the
     model's seeded ``topic_labels_`` if it has them.
     """
     prepared = prepare_ldavis(model, corpus, dictionary, doc_topic=doc_topic, R=R,
