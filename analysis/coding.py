@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 
 from zhengce.common.errors import UserError
+from zhengce.common.periods import WTO_YEAR, period_of
 
-from .data import LEVELS, OTHER, STRATEGIES, has_table, latest_topic_run, period_of
+from .data import LEVELS, OTHER, STRATEGIES, has_table, latest_topic_run
 
 SHEET_COLUMNS = ["sample_id", "doc_id", "stratum", "level", "period", "year", "title", "issuer",
                  "excerpt", "seed_terms_in_context", "coder", "category", "notes"]
@@ -96,7 +97,7 @@ def _issuer(row) -> str:
 def code_sample(store, n: int, out, *, strata: Sequence[str] = ("level", "period"),
                 run_id: str | None = None, random_state: int = 0, scheme=None,
                 excerpt_chars: int = 300, kwic_window: int = 15, max_snippets: int = 6,
-                wto_year: int = 2001) -> dict:
+                wto_year: int = WTO_YEAR) -> dict:
     """Draw a stratified hand-coding sample and write it as CSV and XLSX.
 
     ``out``: a file name (its stem is used for both files) or a folder (``coding_sample.*``).

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from zhengce.common.errors import UserError
-from zhengce.corpus.export import WTO_YEAR
+from zhengce.common.periods import WTO_YEAR, is_post
 
 from .data import LEVELS, StrategyData, has_table, load_strategy_data, topic_runs
 
@@ -74,7 +74,7 @@ def _design_frame(data: StrategyData | pd.DataFrame, column: str) -> pd.DataFram
     frame["level"] = pd.Categorical(frame["level"].astype(str), categories=present + others)
     frame["year"] = frame["year"].astype(int)
     if "post" not in frame.columns:
-        frame["post"] = (frame["year"] > WTO_YEAR).astype(int)
+        frame["post"] = is_post(frame["year"]).astype(int)
     frame["year_c"] = frame["year"] - WTO_YEAR
     if "issuer" not in frame.columns:
         frame["issuer"] = frame["doc_id"].astype(str) if "doc_id" in frame.columns else \

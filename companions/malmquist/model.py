@@ -27,28 +27,19 @@ cross-period LPs can be infeasible (reported, never filled in).
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from zhengce.common.errors import UserError
 
+from .bootstrap import simar_wilson
 from .dea import ORIENTATIONS, RETURNS, STATUS_NAMES, Frontier
+from .means import geometric_mean
 
 COMPONENTS = ("effch", "techch", "pech", "sech", "tfpch")
 CI_METHODS = ("percentile", "basic")
-
-
-def geometric_mean(values: Iterable[float]) -> float:
-    """Geometric mean of the finite values (NaN when there are none)."""
-    if not isinstance(values, (np.ndarray, pd.Series, list, tuple)):
-        values = list(values)
-    arr = np.asarray(values, dtype=float)
-    arr = arr[np.isfinite(arr)]
-    if arr.size == 0:
-        return float("nan")
-    return float(np.exp(np.mean(np.log(arr))))
 
 
 def _as_list(value: str | Sequence[str] | None, what: str) -> list[str]:
@@ -445,8 +436,6 @@ class MalmquistIndex:
         Arguments left as None take the estimator's parameters. Sets ``bootstrap_`` (firm-period
         intervals) and ``bootstrap_means_`` (annual and overall geometric means).
         """
-        from .bootstrap import simar_wilson
-
         self._check_fitted()
         n = self.n_bootstrap if n_bootstrap is None else n_bootstrap
         if not isinstance(n, (int, np.integer)) or n < 2:
