@@ -36,19 +36,28 @@ def _fmt_cell(value: Any, float_format: str) -> str:
     return str(value)
 
 
+def _cell_texts(frame: pd.DataFrame, float_format: str) -> pd.DataFrame:
+    """Every cell as the text both formats show: floats by ``float_format``, missing as empty."""
+    return frame.astype(object).map(lambda value: _fmt_cell(value, float_format))
+
+
+def _numeric_columns(frame: pd.DataFrame) -> list[bool]:
+    return [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+
+
 def to_markdown(df: pd.DataFrame, *, float_format: str = "%.4f", index: bool = False) -> str:
-    """A GitHub-flavoured Markdown table (no optional `tabulate` dependency)."""
+    """A GitHub-flavoured Markdown table by ``DataFrame.to_markdown`` (tabulate's pipe format):
+    numeric columns right-aligned, cells pre-formatted so values read as in the LaTeX table."""
     frame = df.reset_index() if index else df
-    header = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(header) + " |",
-             "| " + " | ".join("---:" if pd.api.types.is_numeric_dtype(frame[c]) else "---"
-                               for c in frame.columns) + " |"]
-    for row in frame.itertuples(index=False):
-        cells = [_fmt_cell(v, float_format).replace("|", "\\|") for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    # a "|" inside a cell would end it: tabulate's pipe format does not escape it
+    texts = _cell_texts(frame, float_format).map(lambda text: text.replace("|", "\\|"))
+    texts.columns = [str(c) for c in frame.columns]
+    align = ["right" if numeric else "left" for numeric in _numeric_columns(frame)]
+    return texts.to_markdown(index=False, tablefmt="pipe", disable_numparse=True,
+                             colalign=align or None) + "\n"
 
 
+# Styler escapes cells and headers (escape="latex"), not the caption: same characters here.
 _TEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                 "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
                 "^": r"\textasciicircum{}"}
@@ -60,20 +69,15 @@ def _tex_escape(text: str) -> str:
 
 def to_latex(df: pd.DataFrame, *, caption: str | None = None, label: str | None = None,
              float_format: str = "%.4f", index: bool = False) -> str:
-    """A booktabs LaTeX table (no jinja2 dependency, unlike ``DataFrame.to_latex``)."""
+    """A booktabs LaTeX table by ``Styler.to_latex``: numeric columns right-aligned, cells and
+    headers LaTeX-escaped, floated ``[htbp]`` and centred."""
     frame = df.reset_index() if index else df
-    align = "".join("r" if pd.api.types.is_numeric_dtype(frame[c]) else "l" for c in frame.columns)
-    out = ["\\begin{table}[htbp]", "\\centering"]
-    if caption:
-        out.append(f"\\caption{{{_tex_escape(caption)}}}")
-    if label:
-        out.append(f"\\label{{{label}}}")
-    out += [f"\\begin{{tabular}}{{{align}}}", "\\toprule",
-            " & ".join(_tex_escape(str(c)) for c in frame.columns) + " \\\\", "\\midrule"]
-    for row in frame.itertuples(index=False):
-        out.append(" & ".join(_tex_escape(_fmt_cell(v, float_format)) for v in row) + " \\\\")
-    out += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
-    return "\n".join(out) + "\n"
+    align = "".join("r" if numeric else "l" for numeric in _numeric_columns(frame))
+    styler = (_cell_texts(frame, float_format).style.hide(axis="index")
+              .format(escape="latex").format_index(escape="latex", axis=1))
+    return styler.to_latex(column_format=align, position="htbp", position_float="centering",
+                           hrules=True, label=label,
+                           caption=_tex_escape(caption) if caption else None)
 
 
 def write_table(df: pd.DataFrame, out_dir: str | Path, name: str, *, caption: str | None = None,
