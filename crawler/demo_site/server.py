@@ -18,7 +18,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
-from .render import Page, SiteContent
+from .pages import Page
+from .render import SiteContent
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -15,7 +15,7 @@ from zhengce.corpus.ingest import SourceRecord
 from zhengce.corpus.store import Store
 from zhengce.crawler.demo_site import DemoSite, SiteContent
 from zhengce.crawler.demo_site.files import make_docx, make_pdf
-from zhengce.crawler.demo_site.render import key_of
+from zhengce.crawler.demo_site.pages import key_of
 from zhengce.crawler.items import AttachmentItem, PageItem, RecordItem, RejectItem
 from zhengce.crawler.middlewares import BackoffRetryMiddleware
 from zhengce.crawler.spiders.govcn import GovcnSpider, _split_window
