@@ -319,14 +319,14 @@ def _active_workers(server) -> int:
     return sum(1 for t in beats.values() if now - float(t) < WORKER_TIMEOUT)
 
 
-def run_writer(redis_url: str, db: str, *, idle_exit: float = 60.0, tag_workers: int = 1,
+def run_writer(redis_url: str, db: str, *, idle_exit: float = 60.0, tag_jobs: int = 1,
                batch_size: int = 32) -> str:
     """Drain ``zhengce:items`` into ``db`` until no worker is alive and nothing came for
     ``idle_exit`` seconds; returns the run id (its summary is in ``runs``)."""
     from .writer import StoreWriter
 
     server = connect(redis_url)
-    writer = StoreWriter(db, batch_size=batch_size, tag_workers=tag_workers,
+    writer = StoreWriter(db, batch_size=batch_size, tag_jobs=tag_jobs,
                          params={"db": db, "distributed": True, "redis": redis_url}).open()
     run_id = writer.run.run_id
     last_item = time.monotonic()
