@@ -8,7 +8,7 @@ Roles (``zhengce crawl seed|worker|writer``, see ``crawler/README.md``):
 * **worker** (any number, anywhere): a normal zhengce crawl whose scheduler and dupefilter are
   scrapy-redis's (``scrapy_redis.scheduler.Scheduler`` + ``scrapy_redis.dupefilter.RFPDupeFilter``
   on the keys ``zhengce:<site>:requests`` / ``zhengce:<site>:dupefilter``, persistent): every
-  request is fetched by exactly one worker. Validated, normalised items are pushed to the
+  request is fetched by exactly one worker. Validated, normalized items are pushed to the
   ``zhengce:items`` list instead of being written;
 * **writer** (exactly one, next to the database): drains ``zhengce:items`` into the store through
   :class:`crawler.writer.StoreWriter` — the same single writer a local crawl uses.
@@ -277,7 +277,7 @@ def worker_settings(redis_url: str, *, base_url: str | None = None, throttle: bo
     })
     settings["ITEM_PIPELINES"] = {
         "zhengce.crawler.pipelines.ValidatePipeline": 100,
-        "zhengce.crawler.pipelines.NormalisePipeline": 200,
+        "zhengce.crawler.pipelines.NormalizePipeline": 200,
         "zhengce.crawler.pipelines.DedupePipeline": 300,
         "zhengce.crawler.distributed.RedisItemSink": 900,
     }

@@ -1,4 +1,4 @@
-"""Item pipelines, one job each: validate → normalise → de-duplicate within the crawl → store.
+"""Item pipelines, one job each: validate → normalize → de-duplicate within the crawl → store.
 
 Tagging is not done here: the corpus layer does it when the writer hands the records to
 :class:`corpus.ingest.Ingestor`. Settings reach the pipelines through ``from_crawler`` only.
@@ -46,7 +46,7 @@ class ValidatePipeline:
                           fetched_at=item.fetched_at)
 
 
-class NormalisePipeline:
+class NormalizePipeline:
     """Tidy strings (whitespace, highlight tags), flag text that does not look Chinese, and
     wrap the document as a :class:`corpus.ingest.SourceRecord` (source = site, id = URL)."""
 

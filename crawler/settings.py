@@ -59,7 +59,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "SPIDER_MIDDLEWARES": {"zhengce.crawler.middlewares.SkipDoneMiddleware": 600},
     "ITEM_PIPELINES": {
         "zhengce.crawler.pipelines.ValidatePipeline": 100,
-        "zhengce.crawler.pipelines.NormalisePipeline": 200,
+        "zhengce.crawler.pipelines.NormalizePipeline": 200,
         "zhengce.crawler.pipelines.DedupePipeline": 300,
         "zhengce.crawler.pipelines.StorePipeline": 900,
     },
