@@ -10,6 +10,7 @@ editable install of zhengce is *not* activated (``.pth`` files are only read in 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -42,8 +43,14 @@ def run(args, cwd, check=True):
 def fresh(tmp_path_factory):
     root = tmp_path_factory.mktemp("fresh")
     wheel_dir = root / "wheel"
-    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-         "-w", wheel_dir, REPO], cwd=root)
+    # setuptools builds in the source tree: leave no build/ or egg-info behind that was not there
+    leftovers = [p for p in (REPO / "build", REPO / "zhengce.egg-info") if not p.exists()]
+    try:
+        run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+             "-w", wheel_dir, REPO], cwd=root)
+    finally:
+        for path in leftovers:
+            shutil.rmtree(path, ignore_errors=True)
     (wheel,) = wheel_dir.glob("zhengce-*.whl")
     env = root / "venv"
     venv.create(env, with_pip=True)

@@ -23,9 +23,12 @@ CJK_FONT_CANDIDATES = (
     "Heiti SC", "AR PL UMing CN", "Droid Sans Fallback",
 )
 CJK_FONT_HELP = (
-    "no font that can draw Chinese was found: install one (Debian/Ubuntu: apt-get install "
-    "fonts-noto-cjk; macOS and Windows ship one) or set ZHENGCE_CJK_FONT to a .ttf/.otf/.ttc path"
+    "no font that can draw Chinese was found: pip install mplfonts (it ships Noto Sans CJK SC; "
+    "part of pip install 'zhengce[analysis]'), install a system one (Debian/Ubuntu: apt-get "
+    "install fonts-noto-cjk), or set ZHENGCE_CJK_FONT to a .ttf/.otf/.ttc path"
 )
+#: Noto Sans CJK SC as shipped by the ``mplfonts`` package (a dependency of zhengce[analysis])
+PACKAGED_CJK_FONT = ("mplfonts", "fonts", "NotoSansCJKsc-Regular.otf")
 
 
 def _fmt_cell(value: Any, float_format: str) -> str:
@@ -119,8 +122,28 @@ def write_manifest(out_dir: str | Path, manifest: Mapping[str, Any],
     return path
 
 
+def packaged_cjk_font() -> str | None:
+    """Noto Sans CJK SC from the ``mplfonts`` package, when it is installed (else None).
+
+    Found without importing the package (importing it changes matplotlib's settings).
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec(PACKAGED_CJK_FONT[0])
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(location).joinpath(*PACKAGED_CJK_FONT[1:])
+        if path.is_file():
+            return str(path)
+    return None
+
+
 def find_cjk_font() -> str | None:
-    """Path of an installed font that covers Chinese, or None."""
+    """Path of a font that covers Chinese, or None.
+
+    In order: ``$ZHENGCE_CJK_FONT``; the Noto Sans CJK SC that ``pip install zhengce[analysis]``
+    brings (mplfonts), so figures need no system package and look the same on every machine; then
+    the system's fonts.
+    """
     import os
 
     from matplotlib import font_manager
@@ -130,6 +153,9 @@ def find_cjk_font() -> str | None:
         if not Path(explicit).is_file():
             raise UserError(f"ZHENGCE_CJK_FONT={explicit} is not a file: point it at a .ttf/.otf/.ttc")
         return explicit
+    packaged = packaged_cjk_font()
+    if packaged:
+        return packaged
     by_name = {f.name: f.fname for f in font_manager.fontManager.ttflist}
     for family in CJK_FONT_CANDIDATES:
         if family in by_name:
