@@ -41,7 +41,9 @@ install: $(STAMP)
 sysdeps:
 	@bash tests/sysdeps.sh
 
+# lint-imports: the layer contracts in pyproject.toml (no upward imports, no cycles between layers)
 test: install sysdeps
+	$(BIN)/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: install

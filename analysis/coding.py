@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 
 from zhengce.common.errors import UserError
+from zhengce.common.periods import WTO_YEAR, period_of
 
-from .data import LEVELS, OTHER, STRATEGIES, has_table, latest_topic_run, period_of
+from .data import LEVELS, OTHER, STRATEGIES, has_table, latest_topic_run
 
 SHEET_COLUMNS = ["sample_id", "doc_id", "stratum", "level", "period", "year", "title", "issuer",
                  "excerpt", "seed_terms_in_context", "coder", "category", "notes"]
@@ -96,7 +97,7 @@ def _issuer(row) -> str:
 def code_sample(store, n: int, out, *, strata: Sequence[str] = ("level", "period"),
                 run_id: str | None = None, random_state: int = 0, scheme=None,
                 excerpt_chars: int = 300, kwic_window: int = 15, max_snippets: int = 6,
-                wto_year: int = 2001) -> dict:
+                wto_year: int = WTO_YEAR) -> dict:
     """Draw a stratified hand-coding sample and write it as CSV and XLSX.
 
     ``out``: a file name (its stem is used for both files) or a folder (``coding_sample.*``).
@@ -386,7 +387,37 @@ def code_score(sheets: Sequence, store, run_id: str | None = None, *,
     known = {r[0] for r in store.db.execute("select doc_id from documents")}
     codes, info = read_codes(sheets, categories, known)
     coders = list(dict.fromkeys(codes["coder"]))
-    # -- between coders
+    pairs = _pairwise_agreement(codes, coders)
+    multi = codes.groupby("doc_id")["coder"].nunique()
+    alpha = krippendorff_alpha(codes, categories) if len(coders) > 1 and (multi > 1).any() else None
+    consensus, n_ties = _consensus(codes)
+    auto = automatic_labels(store, run_id, categories)
+    not_in_run = sorted(set(consensus["doc_id"]) - set(auto.index))
+    if not_in_run:
+        raise UserError(f"{len(not_in_run)} coded documents have no shares in run {run_id} "
+                        f"(e.g. {not_in_run[0]}): score against the run the sample was drawn from")
+    consensus["auto"] = consensus["doc_id"].map(auto)
+    consensus["agree"] = consensus["hand"] == consensus["auto"]
+    if consensus.empty:
+        raise UserError("every coded document is a tie between coders: nothing to score")
+    accuracy, macro_f1, confusion, per_category = _agreement_with_labels(consensus, categories)
+    per_coder = []
+    for c in coders:
+        mine = codes[codes["coder"] == c]
+        hit = mine["doc_id"].map(auto) == mine["category"]
+        per_coder.append({"coder": c, "n_codes": int(len(mine)), "accuracy": float(hit.mean())})
+    terms = _disagreement_terms(store, consensus, _scheme(scheme))
+    metrics = {"run_id": run_id, "n_docs": int(len(consensus)), "n_ties": n_ties,
+               "accuracy": accuracy, "macro_f1": macro_f1, "n_coders": len(coders),
+               "categories": categories}
+    info.update(n_codes=int(len(codes)))
+    return CodingScore(pairs=pairs, alpha=alpha, consensus=consensus, metrics=metrics,
+                       confusion=confusion, per_category=per_category,
+                       per_coder=pd.DataFrame(per_coder), disagreement_terms=terms, info=info)
+
+
+def _pairwise_agreement(codes: pd.DataFrame, coders: Sequence[str]) -> pd.DataFrame:
+    """Per pair of coders: documents both coded, raw agreement and Cohen's kappa."""
     pairs = []
     for i, a in enumerate(coders):
         for b in coders[i + 1:]:
@@ -401,10 +432,11 @@ def code_score(sheets: Sequence, store, run_id: str | None = None, *,
             pairs.append({"coder_a": a, "coder_b": b, "n_units": int(len(shared)),
                           "agreement": float((x.to_numpy() == y.to_numpy()).mean()),
                           "kappa": cohen_kappa(x, y)})
-    pairs = pd.DataFrame(pairs, columns=["coder_a", "coder_b", "n_units", "agreement", "kappa"])
-    multi = codes.groupby("doc_id")["coder"].nunique()
-    alpha = krippendorff_alpha(codes, categories) if len(coders) > 1 and (multi > 1).any() else None
-    # -- consensus (majority; ties left out and counted)
+    return pd.DataFrame(pairs, columns=["coder_a", "coder_b", "n_units", "agreement", "kappa"])
+
+
+def _consensus(codes: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The majority hand code per document; ties are left out and counted."""
     rows, n_ties = [], 0
     for doc_id, g in codes.groupby("doc_id", sort=True):
         counts = Counter(g["category"])
@@ -413,19 +445,15 @@ def code_score(sheets: Sequence, store, run_id: str | None = None, *,
             n_ties += 1
             continue
         rows.append({"doc_id": doc_id, "hand": top[0][0], "n_coders": int(len(g))})
-    consensus = pd.DataFrame(rows, columns=["doc_id", "hand", "n_coders"])
-    auto = automatic_labels(store, run_id, categories)
-    not_in_run = sorted(set(consensus["doc_id"]) - set(auto.index))
-    if not_in_run:
-        raise UserError(f"{len(not_in_run)} coded documents have no shares in run {run_id} "
-                        f"(e.g. {not_in_run[0]}): score against the run the sample was drawn from")
-    consensus["auto"] = consensus["doc_id"].map(auto)
-    consensus["agree"] = consensus["hand"] == consensus["auto"]
+    return pd.DataFrame(rows, columns=["doc_id", "hand", "n_coders"]), n_ties
+
+
+def _agreement_with_labels(consensus: pd.DataFrame, categories: Sequence[str]):
+    """Accuracy, macro F1, confusion matrix and per-category precision/recall/F1 of the
+    automatic labels against the consensus hand codes."""
     from sklearn.metrics import classification_report, confusion_matrix, f1_score
 
     labels = [c for c in categories if c in set(consensus["hand"]) | set(consensus["auto"])]
-    if consensus.empty:
-        raise UserError("every coded document is a tie between coders: nothing to score")
     accuracy = float(consensus["agree"].mean())
     macro_f1 = float(f1_score(consensus["hand"], consensus["auto"], labels=labels, average="macro",
                               zero_division=0))
@@ -436,19 +464,7 @@ def code_score(sheets: Sequence, store, run_id: str | None = None, *,
     per_category = pd.DataFrame([{"category": c, "precision": report[c]["precision"],
                                   "recall": report[c]["recall"], "f1": report[c]["f1-score"],
                                   "support": int(report[c]["support"])} for c in categories])
-    per_coder = []
-    for c in coders:
-        mine = codes[codes["coder"] == c]
-        hit = mine["doc_id"].map(auto) == mine["category"]
-        per_coder.append({"coder": c, "n_codes": int(len(mine)), "accuracy": float(hit.mean())})
-    terms = _disagreement_terms(store, consensus, _scheme(scheme))
-    metrics = {"run_id": run_id, "n_docs": int(len(consensus)), "n_ties": n_ties,
-               "accuracy": accuracy, "macro_f1": macro_f1, "n_coders": len(coders),
-               "categories": categories}
-    info.update(n_codes=int(len(codes)))
-    return CodingScore(pairs=pairs, alpha=alpha, consensus=consensus, metrics=metrics,
-                       confusion=confusion, per_category=per_category,
-                       per_coder=pd.DataFrame(per_coder), disagreement_terms=terms, info=info)
+    return accuracy, macro_f1, confusion, per_category
 
 
 def _disagreement_terms(store, consensus: pd.DataFrame, sch) -> pd.DataFrame:

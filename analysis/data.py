@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from zhengce.common.errors import UserError
-from zhengce.corpus.export import WTO_YEAR
+from zhengce.common.periods import WTO_YEAR, is_post
 
 LEVELS: tuple[str, ...] = ("central", "provincial", "local")
 STRATEGIES: tuple[str, ...] = ("directive", "developmental", "regulatory")
@@ -37,13 +37,6 @@ DICTIONARY_STAGE = "dictionary_scores"
 MEASURES = ("auto", "topics", "dictionary")
 # Parameters that only reseed a model: runs that differ in nothing else are restarts of one model.
 SEED_PARAM_HINTS = ("random_state", "seed")
-
-
-def period_of(year: int | float | None, wto_year: int = WTO_YEAR) -> str | None:
-    """'pre' for years up to and including WTO accession (11 Dec 2001), 'post' from 2002."""
-    if year is None or (isinstance(year, float) and np.isnan(year)):
-        return None
-    return "pre" if int(year) <= wto_year else "post"
 
 
 def has_table(store, name: str) -> bool:
@@ -210,8 +203,9 @@ def _attach_documents(store, scores: pd.DataFrame, excluded: dict[str, int],
         excluded["no_level"] = int(merged.loc[bad_level & ~no_year, "doc_id"].nunique())
     merged = merged.loc[~no_year & ~bad_level].copy()
     merged["year"] = merged["year"].astype(int)
-    merged["period"] = np.where(merged["year"] <= wto_year, "pre", "post")
-    merged["post"] = (merged["year"] > wto_year).astype(int)
+    post = is_post(merged["year"], wto_year)
+    merged["period"] = np.where(post, "post", "pre")
+    merged["post"] = post.astype(int)
     # Standard errors cluster on the issuer: the central agency when resolved, else the issuer
     # as written; a document with neither is its own cluster (never pooled with strangers).
     issuer = merged["agency_id"].where(merged["agency_id"].notna() & (merged["agency_id"] != ""),
@@ -337,7 +331,7 @@ def document_counts(store, *, min_docs: int = 10, wto_year: int = WTO_YEAR,
     grouped["level"] = pd.Categorical(grouped["level"], categories=list(LEVELS))
     grouped = grouped.sort_values(["level", "year"]).reset_index(drop=True)
     grouped["level"] = grouped["level"].astype(str)
-    grouped["period"] = np.where(grouped["year"] <= wto_year, "pre", "post")
+    grouped["period"] = np.where(is_post(grouped["year"], wto_year), "post", "pre")
     grouped["thin"] = grouped["n_docs"] < min_docs
     grouped = grouped[["level", "year", "period", "n_docs", "thin"]]
     extra = []

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from zhengce.common.errors import UserError
-from zhengce.corpus.export import WTO_YEAR
+from zhengce.common.periods import WTO_YEAR, is_post
 
 from .data import LEVELS, StrategyData, has_table, load_strategy_data, topic_runs
 
@@ -74,7 +74,7 @@ def _design_frame(data: StrategyData | pd.DataFrame, column: str) -> pd.DataFram
     frame["level"] = pd.Categorical(frame["level"].astype(str), categories=present + others)
     frame["year"] = frame["year"].astype(int)
     if "post" not in frame.columns:
-        frame["post"] = (frame["year"] > WTO_YEAR).astype(int)
+        frame["post"] = is_post(frame["year"]).astype(int)
     frame["year_c"] = frame["year"] - WTO_YEAR
     if "issuer" not in frame.columns:
         frame["issuer"] = frame["doc_id"].astype(str) if "doc_id" in frame.columns else \
@@ -397,6 +397,64 @@ def _target_values(store, data: StrategyData, target) -> tuple[str, dict[str, pd
                          for r in data.run_ids}
 
 
+def _target_by_run(values: dict, doc_ids: list[str], label: str) -> dict[str, np.ndarray]:
+    """Each run's target share per document of the design, in ``doc_ids`` order."""
+    y_by_run = {}
+    for r, series in values.items():
+        y = series.reindex(doc_ids).to_numpy(dtype=float)
+        if np.isnan(y).any():
+            missing = doc_ids[int(np.flatnonzero(np.isnan(y))[0])]
+            raise UserError(f"run {r} has no {label} value for document {missing}: the pooled runs "
+                            "must cover the same documents (pass one run id)")
+        y_by_run[r] = y
+    return y_by_run
+
+
+def _concentrations(store, data: StrategyData, doc_ids: list[str], concentration: float | None,
+                    details: dict) -> dict[str, np.ndarray]:
+    """κ_d per run and document for the Beta draws: α₀ + N_d, or the fixed ``concentration``.
+    Records the length source, α₀ per run and the median κ in ``details``."""
+    runs_meta = topic_runs(store).set_index("run_id")
+    lengths, length_source = document_lengths(store, doc_ids, runs_meta.loc[data.run_ids[0]].to_dict())
+    details["length_source"] = length_source
+    kappa_by_run = {}
+    for r in data.run_ids:
+        meta = runs_meta.loc[r].to_dict()
+        n_topics = store.db.execute("select count(*) from topics where run_id = ?", [r]).fetchone()[0] \
+            if has_table(store, "topics") else None
+        a0, how = _alpha_total(meta, n_topics)
+        details.setdefault("alpha_total", {})[r] = {"alpha0": a0, "how": how}
+        kappa_by_run[r] = np.full(len(doc_ids), float(concentration)) if concentration \
+            else a0 + lengths
+    details["kappa_median"] = float(np.median(kappa_by_run[data.run_ids[0]]))
+    return kappa_by_run
+
+
+def _composed_draws(x: np.ndarray, groups, y_by_run: dict[str, np.ndarray],
+                    kappa_by_run: dict[str, np.ndarray], run_ids: Sequence[str], *, method: str,
+                    n_draws: int, random_state: int) -> np.ndarray:
+    """``n_draws`` coefficient vectors β̃_m: (a) a composed outcome (Beta draws around each
+    document's share, or a bootstrap resample of documents), runs cycled; (b) OLS with
+    cluster-robust covariance on it; β̃_m ~ N(β̂_m, V̂_m)."""
+    rng = np.random.default_rng(random_state)
+    draws = np.empty((n_draws, x.shape[1]))
+    eps = 1e-9
+    for m in range(n_draws):
+        r = run_ids[m % len(run_ids)]
+        y = np.clip(y_by_run[r], eps, 1 - eps)
+        if method == "dirichlet":
+            kappa = kappa_by_run[r]
+            y_m = rng.beta(kappa * y, kappa * (1 - y))
+            x_m, g_m = x, groups
+        else:
+            idx = rng.integers(0, len(y), size=len(y))
+            y_m, x_m = y[idx], x[idx]
+            g_m = None if groups is None else pd.factorize(groups[idx])[0]
+        beta, cov = ols_cluster(x_m, y_m, g_m)
+        draws[m] = rng.multivariate_normal(beta, cov, method="svd")
+    return draws
+
+
 def estimate_effect(store, run_ids: str | Sequence[str] | None = None, target="regulatory", *,
                     formula: str = "~ level * post + year", n_draws: int = 100,
                     method: str = "auto", cluster: str | None = "issuer",
@@ -434,46 +492,12 @@ def estimate_effect(store, run_ids: str | Sequence[str] | None = None, target="r
     terms = list(design.columns)
     groups, n_clusters = _cluster_codes(frame, cluster)
     doc_ids = frame["doc_id"].astype(str).tolist()
-    y_by_run = {}
-    for r, series in values.items():
-        y = series.reindex(doc_ids).to_numpy(dtype=float)
-        if np.isnan(y).any():
-            missing = doc_ids[int(np.flatnonzero(np.isnan(y))[0])]
-            raise UserError(f"run {r} has no {label} value for document {missing}: the pooled runs "
-                            "must cover the same documents (pass one run id)")
-        y_by_run[r] = y
-    runs_meta = topic_runs(store).set_index("run_id") if data.measure == "topics" else None
+    y_by_run = _target_by_run(values, doc_ids, label)
     details: dict = {"n_clusters": n_clusters, "cluster": cluster}
-    kappa_by_run = {}
-    if method == "dirichlet":
-        lengths, length_source = document_lengths(
-            store, doc_ids, runs_meta.loc[data.run_ids[0]].to_dict() if runs_meta is not None else None)
-        details["length_source"] = length_source
-        for r in data.run_ids:
-            meta = runs_meta.loc[r].to_dict()
-            n_topics = store.db.execute("select count(*) from topics where run_id = ?", [r]).fetchone()[0] \
-                if has_table(store, "topics") else None
-            a0, how = _alpha_total(meta, n_topics)
-            details.setdefault("alpha_total", {})[r] = {"alpha0": a0, "how": how}
-            kappa_by_run[r] = np.full(len(doc_ids), float(concentration)) if concentration \
-                else a0 + lengths
-        details["kappa_median"] = float(np.median(kappa_by_run[data.run_ids[0]]))
-    rng = np.random.default_rng(random_state)
-    draws = np.empty((n_draws, x.shape[1]))
-    eps = 1e-9
-    for m in range(n_draws):
-        r = data.run_ids[m % len(data.run_ids)]
-        y = np.clip(y_by_run[r], eps, 1 - eps)
-        if method == "dirichlet":
-            kappa = kappa_by_run[r]
-            y_m = rng.beta(kappa * y, kappa * (1 - y))
-            x_m, g_m = x, groups
-        else:
-            idx = rng.integers(0, len(y), size=len(y))
-            y_m, x_m = y[idx], x[idx]
-            g_m = None if groups is None else pd.factorize(groups[idx])[0]
-        beta, cov = ols_cluster(x_m, y_m, g_m)
-        draws[m] = rng.multivariate_normal(beta, cov, method="svd")
+    kappa_by_run = (_concentrations(store, data, doc_ids, concentration, details)
+                    if method == "dirichlet" else {})
+    draws = _composed_draws(x, groups, y_by_run, kappa_by_run, data.run_ids, method=method,
+                            n_draws=n_draws, random_state=random_state)
     coef_rows = [{"term": t, **_summarise_draws(draws[:, j]), "n_draws": n_draws}
                  for j, t in enumerate(terms)]
     design_info = design.design_info

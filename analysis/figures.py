@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from zhengce.corpus.export import WTO_YEAR
+from zhengce.common.periods import WTO_YEAR
 
 LEVEL_STYLE = {
     "central": {"color": "#0072B2", "ls": "-", "marker": "o", "en": "Central", "zh": "中央"},

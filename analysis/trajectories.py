@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from zhengce.common.errors import UserError
-from zhengce.corpus.export import WTO_YEAR
+from zhengce.common.periods import WTO_YEAR, is_post
 
 from .data import LEVELS, StrategyData
 
@@ -268,7 +268,7 @@ def pre_post(traj: Trajectories, *, wto_year: int = WTO_YEAR) -> pd.DataFrame:
     rows = []
     for g in traj.groups:
         cells = {p: [(y, traj.counts[(gg, y)]) for (gg, y) in traj.counts
-                     if gg == g and ((y <= wto_year) == (p == "pre"))] for p in ("pre", "post")}
+                     if gg == g and (is_post(y, wto_year) == (p == "post"))] for p in ("pre", "post")}
         agg = {}
         for p, cell in cells.items():
             if not cell:

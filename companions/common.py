@@ -11,7 +11,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import pandas as pd
 
@@ -213,14 +213,3 @@ def bundled(package: str, filename: str) -> Path:
     from importlib import resources
 
     return Path(str(resources.files(package).joinpath("data", filename)))
-
-
-def iter_chunks(items: Iterable, size: int):
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -217,8 +217,9 @@ def worker(redis_url, sites, base_url, no_throttle, max_idle, defaults, verbose)
 @click.option("--db", default=None)
 @click.option("--idle-exit", type=float, default=60.0, show_default=True,
               help="Stop after this many seconds with no items and no active workers.")
-@click.option("--tag-workers", type=int, default=1, show_default=True)
-def writer(redis_url, db, idle_exit, tag_workers):
+@click.option("--tag-jobs", type=int, default=1, show_default=True,
+              help="Processes that tag documents (0: tag inline in the writer).")
+def writer(redis_url, db, idle_exit, tag_jobs):
     """Distributed crawl, step 3 (one machine, next to the database): store the items.
 
     \b
@@ -228,7 +229,7 @@ def writer(redis_url, db, idle_exit, tag_workers):
     from .distributed import run_writer
     from .runner import read_summary
 
-    run_id = run_writer(redis_url, resolve_db_path(db), idle_exit=idle_exit, tag_workers=tag_workers)
+    run_id = run_writer(redis_url, resolve_db_path(db), idle_exit=idle_exit, tag_jobs=tag_jobs)
     _print_summary(read_summary(resolve_db_path(db), run_id))
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from zhengce.common.errors import UserError
 
-from .demo_site.render import LOCAL_SPECS, SiteContent
+from .demo_site.portals import LOCAL_SPECS
+from .demo_site.render import SiteContent
 from .runner import CrawlTarget, resolve_sites
 
 # Local mirror on this machine: short retry backoff (the flaky page asks for Retry-After: 1).

@@ -8,7 +8,7 @@ Roles (``zhengce crawl seed|worker|writer``, see ``crawler/README.md``):
 * **worker** (any number, anywhere): a normal zhengce crawl whose scheduler and dupefilter are
   scrapy-redis's (``scrapy_redis.scheduler.Scheduler`` + ``scrapy_redis.dupefilter.RFPDupeFilter``
   on the keys ``zhengce:<site>:requests`` / ``zhengce:<site>:dupefilter``, persistent): every
-  request is fetched by exactly one worker. Validated, normalised items are pushed to the
+  request is fetched by exactly one worker. Validated, normalized items are pushed to the
   ``zhengce:items`` list instead of being written;
 * **writer** (exactly one, next to the database): drains ``zhengce:items`` into the store through
   :class:`crawler.writer.StoreWriter` — the same single writer a local crawl uses.
@@ -277,7 +277,7 @@ def worker_settings(redis_url: str, *, base_url: str | None = None, throttle: bo
     })
     settings["ITEM_PIPELINES"] = {
         "zhengce.crawler.pipelines.ValidatePipeline": 100,
-        "zhengce.crawler.pipelines.NormalisePipeline": 200,
+        "zhengce.crawler.pipelines.NormalizePipeline": 200,
         "zhengce.crawler.pipelines.DedupePipeline": 300,
         "zhengce.crawler.distributed.RedisItemSink": 900,
     }
@@ -319,14 +319,14 @@ def _active_workers(server) -> int:
     return sum(1 for t in beats.values() if now - float(t) < WORKER_TIMEOUT)
 
 
-def run_writer(redis_url: str, db: str, *, idle_exit: float = 60.0, tag_workers: int = 1,
+def run_writer(redis_url: str, db: str, *, idle_exit: float = 60.0, tag_jobs: int = 1,
                batch_size: int = 32) -> str:
     """Drain ``zhengce:items`` into ``db`` until no worker is alive and nothing came for
     ``idle_exit`` seconds; returns the run id (its summary is in ``runs``)."""
     from .writer import StoreWriter
 
     server = connect(redis_url)
-    writer = StoreWriter(db, batch_size=batch_size, tag_workers=tag_workers,
+    writer = StoreWriter(db, batch_size=batch_size, tag_jobs=tag_jobs,
                          params={"db": db, "distributed": True, "redis": redis_url}).open()
     run_id = writer.run.run_id
     last_item = time.monotonic()

@@ -1,17 +1,19 @@
-"""The live progress line: pages/s, documents stored, rejects, per site — one line per process.
+"""The live progress line: pages, rate, documents stored, rejects, per site — one per process.
 
-Every crawler of a process registers here; one timer prints a single line on stderr (only when
-stderr is a terminal, unless ``ZHENGCE_PROGRESS`` says otherwise) from the crawlers' stats and
-the crawl's writer's counters.
+Every crawler of a process registers here; one timer feeds the crawlers' stats and the crawl's
+writer's counters to one :class:`zhengce.common.progress.Progress` (a tqdm line on stderr, only
+when stderr is a terminal unless ``ZHENGCE_PROGRESS`` says otherwise). The crawl's summary line
+is printed by the command when the crawl ends (:func:`crawler.runner.read_summary`).
 """
 
 from __future__ import annotations
 
 import sys
-import time
 
 from scrapy import signals
 from twisted.internet import task
+
+from zhengce.common.progress import Progress
 
 from . import pipelines
 
@@ -19,9 +21,8 @@ from . import pipelines
 class CrawlProgress:
     _crawlers: list = []
     _loop: task.LoopingCall | None = None
-    _started: float | None = None
+    _progress: Progress | None = None
     _stream = sys.stderr
-    _printed = False
     _closed_pages = 0                      # pages of crawlers that have finished
     _last_counts: dict[str, dict] = {}     # the writer's counters, kept once it has closed
 
@@ -42,9 +43,9 @@ class CrawlProgress:
     def spider_opened(self, spider):
         cls = type(self)
         cls._crawlers.append(self.crawler)
-        if cls._started is None:
-            cls._started = time.monotonic()
         if self.enabled and cls._loop is None:
+            cls._progress = Progress("crawl", unit="page", enabled=True, stream=cls._stream,
+                                     every=self.interval)
             cls._loop = task.LoopingCall(cls.tick)
             cls._loop.start(self.interval, now=False)
 
@@ -57,19 +58,18 @@ class CrawlProgress:
             if cls._loop.running:
                 cls._loop.stop()
             cls._loop = None
-            if cls._printed:
-                cls._stream.write("\n")
-                cls._stream.flush()
-                cls._printed = False
-            cls._started = None
+            if cls._progress is not None:
+                cls._progress.close()
+                cls._progress = None
             cls._closed_pages = 0
             cls._last_counts = {}
 
     @classmethod
-    def line(cls) -> str:
+    def counts(cls) -> tuple[int, dict]:
+        """Pages fetched by this process's crawlers, and the writer's counts: stored (new,
+        duplicates and updates), rejects, failed and stored per site."""
         pages = cls._closed_pages + sum(c.stats.get_value("response_received_count", 0) or 0
                                         for c in cls._crawlers)
-        elapsed = max(time.monotonic() - (cls._started or time.monotonic()), 1e-9)
         for sink in list(pipelines.SINKS.values()):
             cls._last_counts = sink.counts()
         stored = rejected = failed = 0
@@ -80,11 +80,12 @@ class CrawlProgress:
             rejected += c["rejected"]
             failed += c["failed"]
             per_site.append(f"{site} {n}")
-        return (f"crawl: {pages:,} pages ({pages / elapsed:,.1f}/s) · stored {stored:,} · "
-                f"rejects {rejected:,} · failed {failed:,} | " + " ".join(per_site))
+        return pages, {"stored": f"{stored:,}", "rejects": f"{rejected:,}",
+                       "failed": f"{failed:,}", "sites": " ".join(per_site)}
 
     @classmethod
     def tick(cls) -> None:
-        cls._stream.write("\r" + cls.line()[:240] + "   ")
-        cls._stream.flush()
-        cls._printed = True
+        if cls._progress is None:
+            return
+        pages, extra = cls.counts()
+        cls._progress.set_done(pages, **extra)

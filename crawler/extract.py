@@ -68,14 +68,14 @@ def clean_value(value: str | None) -> str:
     return _WS.sub(" ", value).strip()
 
 
-def normalise_label(text: str) -> str:
+def normalize_label(text: str) -> str:
     """``索　引　号：`` -> ``索引号``; ``时 效：`` -> ``时效``."""
     return _WS.sub("", text).strip(_LABEL_TRIM)
 
 
 def field_for_label(text: str) -> str | None:
     """The field a label names (see :data:`LABEL_ALIASES`), or None."""
-    label = normalise_label(text)
+    label = normalize_label(text)
     if not label or len(label) > 8:
         return None
     return _LABEL_TO_FIELD.get(label)
@@ -153,15 +153,6 @@ def find_doc_number(text: str, *, title: str | None = None, head_lines: int = 6)
         if match and match.end() >= len(title.rstrip("）)")) - 1:
             return match.group(0)
     return None
-
-
-def first_match(pattern: str | re.Pattern, text: str | None) -> str | None:
-    if not text:
-        return None
-    match = re.search(pattern, text)
-    if not match:
-        return None
-    return match.group(1) if match.groups() else match.group(0)
 
 
 _TAG = re.compile(r"<[^>]+>")

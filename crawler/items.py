@@ -40,7 +40,7 @@ class DocumentItem:
 
 @dataclass
 class RecordItem:
-    """A document ready for the corpus layer (the output of normalisation)."""
+    """A document ready for the corpus layer (the output of normalization)."""
 
     site: str
     url: str

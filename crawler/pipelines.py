@@ -1,4 +1,4 @@
-"""Item pipelines, one job each: validate → normalise → de-duplicate within the crawl → store.
+"""Item pipelines, one job each: validate → normalize → de-duplicate within the crawl → store.
 
 Tagging is not done here: the corpus layer does it when the writer hands the records to
 :class:`corpus.ingest.Ingestor`. Settings reach the pipelines through ``from_crawler`` only.
@@ -46,7 +46,7 @@ class ValidatePipeline:
                           fetched_at=item.fetched_at)
 
 
-class NormalisePipeline:
+class NormalizePipeline:
     """Tidy strings (whitespace, highlight tags), flag text that does not look Chinese, and
     wrap the document as a :class:`corpus.ingest.SourceRecord` (source = site, id = URL)."""
 
@@ -153,10 +153,10 @@ class AsyncFlusher:
 
 
 class _InlineSink:
-    """The writer in this process (tagging in ``tag_workers`` worker processes, or inline)."""
+    """The writer in this process (tagging in ``tag_jobs`` worker processes, or inline)."""
 
-    def __init__(self, db_path: str, batch_size: int, tag_workers: int, params: dict):
-        self.writer = StoreWriter(db_path, batch_size=batch_size, tag_workers=tag_workers,
+    def __init__(self, db_path: str, batch_size: int, tag_jobs: int, params: dict):
+        self.writer = StoreWriter(db_path, batch_size=batch_size, tag_jobs=tag_jobs,
                                   params=params).open()
         self.flusher = AsyncFlusher(self.writer)
         self.crawl_stats: dict[str, dict] = {}
@@ -225,9 +225,9 @@ SINKS: dict[str, _InlineSink | _ProcessSink] = {}
 class StorePipeline:
     """Hand everything to the crawl's one writer: by default a writer process
     (``ZHENGCE_WRITER=process``), or this process (``inline``, tagging in
-    ``ZHENGCE_TAG_WORKERS`` worker processes)."""
+    ``ZHENGCE_TAG_JOBS`` worker processes)."""
 
-    def __init__(self, crawler, db_path: str, mode: str, batch_size: int, tag_workers: int,
+    def __init__(self, crawler, db_path: str, mode: str, batch_size: int, tag_jobs: int,
                  flush_seconds: float):
         if mode not in ("process", "inline"):
             raise UserError(f"ZHENGCE_WRITER={mode!r}: use process or inline")
@@ -235,7 +235,7 @@ class StorePipeline:
         self.db_path = db_path
         self.mode = mode
         self.batch_size = batch_size
-        self.tag_workers = tag_workers
+        self.tag_jobs = tag_jobs
         self.flush_seconds = flush_seconds
         self.sink: _InlineSink | _ProcessSink | None = None
         self._ticker: asyncio.Task | None = None
@@ -249,7 +249,7 @@ class StorePipeline:
                             "pass --db PATH (or set $ZHENGCE_DB)")
         return cls(crawler, db, settings.get("ZHENGCE_WRITER", "process"),
                    settings.getint("ZHENGCE_BATCH_SIZE", 32),
-                   settings.getint("ZHENGCE_TAG_WORKERS", 0),
+                   settings.getint("ZHENGCE_TAG_JOBS", 0),
                    settings.getfloat("ZHENGCE_FLUSH_SECONDS", 1.0))
 
     async def open_spider(self):
@@ -265,7 +265,7 @@ class StorePipeline:
                 sink = _ProcessSink(self.db_path, self.batch_size, params,
                                     max_in_flight=8 * self.batch_size)
             else:
-                sink = _InlineSink(self.db_path, self.batch_size, self.tag_workers, params)
+                sink = _InlineSink(self.db_path, self.batch_size, self.tag_jobs, params)
             SINKS[self.db_path] = sink
         sink.users += 1
         self.sink = sink

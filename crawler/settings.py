@@ -59,7 +59,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "SPIDER_MIDDLEWARES": {"zhengce.crawler.middlewares.SkipDoneMiddleware": 600},
     "ITEM_PIPELINES": {
         "zhengce.crawler.pipelines.ValidatePipeline": 100,
-        "zhengce.crawler.pipelines.NormalisePipeline": 200,
+        "zhengce.crawler.pipelines.NormalizePipeline": 200,
         "zhengce.crawler.pipelines.DedupePipeline": 300,
         "zhengce.crawler.pipelines.StorePipeline": 900,
     },
@@ -67,7 +67,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "ZHENGCE_BATCH_SIZE": 32,
     # the one writer: a separate process (tags and stores while this one crawls), or "inline"
     "ZHENGCE_WRITER": "process",
-    "ZHENGCE_TAG_WORKERS": 0,       # inline writer only: tag in this many worker processes
+    "ZHENGCE_TAG_JOBS": 0,          # inline writer only: tag in this many worker processes
     "ZHENGCE_FLUSH_SECONDS": 1.0,
     "ZHENGCE_PROGRESS_INTERVAL": 2.0,
 }

@@ -1,7 +1,8 @@
 """Declarative site specs: a YAML file describes a site's lists and pages; the ``spec`` spider
 crawls it. Specs ship in ``crawler/specs/`` (use them by name) or live anywhere (use a path).
 
-A spec (``yaml.safe_load``; every key is checked, errors name the file and the key)::
+A spec (``yaml.safe_load``; every key is checked by pydantic models, errors name the file and
+the key)::
 
     name: zhejiang                      # site name = ``source`` in the store; = the file's stem
     title: 浙江省人民政府 行政规范性文件
@@ -35,14 +36,18 @@ fallbacks for the detail page. Detail ``fields`` beat ``labels``.
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 import yaml
 from cssselect import SelectorError
 from parsel import Selector
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator,
+                      ValidationError, ValidationInfo, field_validator, model_validator)
+from pydantic_core import PydanticCustomError
 
 from zhengce.common.errors import UserError
 from zhengce.corpus.loaders import CANONICAL_FIELDS
@@ -163,140 +168,47 @@ def load_spec(name_or_path: str | Path) -> SiteSpec:
     return parse_spec(data, str(path))
 
 
-def parse_spec(data: Any, where: str) -> SiteSpec:
-    """Validate a loaded spec; every problem names ``where`` and the key."""
-    def fail(key: str, problem: str) -> UserError:
-        return UserError(f"{where}: {key}: {problem}")
-
-    if not isinstance(data, dict):
-        raise UserError(f"{where}: a site spec must be a mapping of keys (name, start_urls, "
-                        "list, detail ...), not {type(data).__name__}")
-    _unknown(data, TOP_KEYS, "", fail)
-    name = data.get("name")
-    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name or ""):
-        raise fail("name", f"{name!r} must be a lower-case identifier (e.g. zhejiang)")
-    stem = Path(where).stem
-    if Path(where).suffix in (".yaml", ".yml") and stem != name:
-        raise fail("name", f"{name!r} differs from the file name {stem!r}: make them equal")
-    start_urls = data.get("start_urls")
-    if isinstance(start_urls, str):
-        start_urls = [start_urls]
-    if not isinstance(start_urls, list) or not start_urls or not all(
-            isinstance(u, str) and re.match(r"https?://[^/\s]+", u) for u in start_urls):
-        raise fail("start_urls", "give a list of http(s) URLs of the site's list pages")
-    encoding = data.get("encoding")
-    if encoding is not None:
-        import codecs
-
-        try:
-            codecs.lookup(str(encoding))
-        except LookupError as exc:
-            raise fail("encoding", f"{encoding!r} is not an encoding Python knows "
-                       "(use e.g. gbk, gb18030, utf-8)") from exc
-    defaults = data.get("defaults") or {}
-    if not isinstance(defaults, dict):
-        raise fail("defaults", "must be a mapping like {level: provincial, province: 浙江省}")
-    for key, value in defaults.items():
-        if key not in DEFAULT_KEYS:
-            raise fail(f"defaults.{key}", f"unknown; allowed: {', '.join(DEFAULT_KEYS)}")
-        if not isinstance(value, str) or not value:
-            raise fail(f"defaults.{key}", "must be a non-empty string")
-    if defaults.get("level") and defaults["level"] not in LEVELS:
-        raise fail("defaults.level", f"{defaults['level']!r} must be one of {', '.join(LEVELS)}")
-
-    lst = data.get("list")
-    if not isinstance(lst, dict):
-        raise fail("list", "missing: give item and link selectors of the list pages")
-    _unknown(lst, LIST_KEYS, "list.", fail)
-    for key in ("item", "link"):
-        if not isinstance(lst.get(key), str) or not lst[key].strip():
-            raise fail(f"list.{key}", "missing: a selector (CSS, or xpath:...)")
-    for key in ("item", "container", "skip"):
-        if lst.get(key) is not None:
-            _check_selector(lst[key], f"list.{key}", fail)
-    _check_selector(lst["link"], "list.link", fail)
-    list_fields = _field_rules(lst.get("fields") or {}, "list.fields", fail)
-
-    pag = data.get("pagination") or {}
-    if not isinstance(pag, dict):
-        raise fail("pagination", "must be a mapping (next, or template with total_pages/until_empty)")
-    _unknown(pag, PAGINATION_KEYS, "pagination.", fail)
-    if pag.get("next") is not None:
-        _check_selector(pag["next"], "pagination.next", fail)
-    template = pag.get("template")
-    total_pages = None
-    if template is not None:
-        if not isinstance(template, str) or not re.search(r"\{(page|index)\}", template):
-            raise fail("pagination.template", "must contain {page} (1-based) or {index} "
-                       "(0-based), e.g. index_{index}.html")
-        if pag.get("total_pages") is None and not pag.get("until_empty"):
-            raise fail("pagination", "a template needs total_pages (where the page count is) "
-                       "or until_empty: true")
-        if pag.get("total_pages") is not None:
-            total_pages = _field_rule(pag["total_pages"], "pagination.total_pages", fail)
-    elif pag.get("total_pages") is not None or pag.get("until_empty"):
-        raise fail("pagination.template", "missing: total_pages and until_empty need a template")
-    if pag.get("next") is not None and template is not None:
-        raise fail("pagination", "give either next or template, not both")
-    max_pages = pag.get("max_pages")
-    if max_pages is not None and (not isinstance(max_pages, int) or max_pages < 1):
-        raise fail("pagination.max_pages", "must be a positive integer")
-
-    det = data.get("detail")
-    if not isinstance(det, dict):
-        raise fail("detail", "missing: give at least the body selector of a document page")
-    _unknown(det, DETAIL_KEYS, "detail.", fail)
-    if not isinstance(det.get("body"), str) or not det["body"].strip():
-        raise fail("detail.body", "missing: a selector of the element holding the text")
-    _check_selector(det["body"], "detail.body", fail)
-    title = _field_rule(det["title"], "detail.title", fail) if det.get("title") else None
-    if det.get("labels") is not None:
-        _check_selector(det["labels"], "detail.labels", fail)
-    if det.get("attachments") is not None:
-        _check_selector(det["attachments"], "detail.attachments", fail)
-    detail_fields = _field_rules(det.get("fields") or {}, "detail.fields", fail)
-    domains = data.get("allowed_domains") or []
-    if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
-        raise fail("allowed_domains", "must be a list of domain names")
-    return SiteSpec(
-        name=name, path=where, start_urls=tuple(start_urls), list_item=lst["item"],
-        list_link=lst["link"], detail_body=det["body"], title=str(data.get("title") or ""),
-        verified=bool(data.get("verified", False)), notes=str(data.get("notes") or ""),
-        allowed_domains=tuple(domains), encoding=encoding, defaults=dict(defaults),
-        list_container=lst.get("container"), list_skip=lst.get("skip"), list_fields=list_fields,
-        next_page=pag.get("next"), page_template=template, total_pages=total_pages,
-        until_empty=bool(pag.get("until_empty")), max_pages=max_pages, detail_title=title,
-        detail_labels=det.get("labels"), detail_fields=detail_fields,
-        detail_attachments=det.get("attachments"))
+# ------------------------------------------------------------------------------ validation
+# The spec's schema as pydantic models. Every check raises a SpecProblem (``problem``: the
+# one-line text; ``key``: a suffix to the location pydantic reports, for problems found inside a
+# value, such as ``[1]`` of a selector list); parse_spec turns the first into a UserError that
+# names the file and the key.
+def _problem(problem: str, key: str = "") -> PydanticCustomError:
+    return PydanticCustomError("spec", "{problem}", {"problem": problem, "key": key})
 
 
-def _unknown(mapping: dict, allowed: tuple[str, ...], prefix: str, fail) -> None:
-    for key in mapping:
-        if key not in allowed:
-            raise fail(f"{prefix}{key}", f"unknown key; allowed here: {', '.join(allowed)}")
-
-
-def _check_selector(selector: Any, key: str, fail) -> None:
+def _checked_selector(selector: Any, key: str = "") -> str:
     if not isinstance(selector, str) or not selector.strip():
-        raise fail(key, "must be a non-empty selector string")
+        raise _problem("must be a non-empty selector string", key)
     try:
         select(_EMPTY, selector)
     except (SelectorError, ValueError) as exc:
-        raise fail(key, f"invalid selector {selector!r}: {exc}") from exc
+        raise _problem(f"invalid selector {selector!r}: {exc}", key) from exc
+    return selector
 
 
-def _field_rule(value: Any, key: str, fail) -> FieldRule:
+def _optional_selector(value: Any) -> str | None:
+    return None if value is None else _checked_selector(value)
+
+
+def _required_selector(missing: str):
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise _problem(f"missing: {missing}")
+        return _checked_selector(value)
+    return BeforeValidator(check)
+
+
+def _field_rule(value: Any) -> FieldRule:
+    """A field: one selector, a list tried in order, or a mapping with css/xpath/regex/required."""
     if isinstance(value, str):
-        _check_selector(value, key, fail)
-        return FieldRule((value,))
+        return FieldRule((_checked_selector(value),))
     if isinstance(value, list):
         if not value:
-            raise fail(key, "an empty list of selectors")
-        for i, s in enumerate(value):
-            _check_selector(s, f"{key}[{i}]", fail)
-        return FieldRule(tuple(value))
+            raise _problem("an empty list of selectors")
+        return FieldRule(tuple(_checked_selector(s, f"[{i}]") for i, s in enumerate(value)))
     if isinstance(value, dict):
-        _unknown(value, FIELD_KEYS, f"{key}.", fail)
+        _reject_unknown(value, FIELD_KEYS)
         selectors = []
         if value.get("css") is not None:
             selectors += value["css"] if isinstance(value["css"], list) else [value["css"]]
@@ -304,26 +216,244 @@ def _field_rule(value: Any, key: str, fail) -> FieldRule:
             xs = value["xpath"] if isinstance(value["xpath"], list) else [value["xpath"]]
             selectors += [f"xpath:{x}" for x in xs]
         if not selectors:
-            raise fail(key, "needs css or xpath")
-        for s in selectors:
-            _check_selector(s, key, fail)
+            raise _problem("needs css or xpath")
         regex = None
         if value.get("regex") is not None:
             try:
                 regex = re.compile(str(value["regex"]))
             except re.error as exc:
-                raise fail(f"{key}.regex", f"invalid regular expression: {exc}") from exc
-        return FieldRule(tuple(selectors), regex, bool(value.get("required", False)))
-    raise fail(key, "must be a selector, a list of selectors or a mapping with css/xpath/regex")
+                raise _problem(f"invalid regular expression: {exc}", ".regex") from exc
+        return FieldRule(tuple(_checked_selector(s) for s in selectors), regex,
+                         bool(value.get("required", False)))
+    raise _problem("must be a selector, a list of selectors or a mapping with css/xpath/regex")
 
 
-def _field_rules(fields: Any, key: str, fail) -> dict[str, FieldRule]:
+def _field_names(fields: Any) -> dict:
+    if not fields:
+        return {}
     if not isinstance(fields, dict):
-        raise fail(key, "must be a mapping of field name to selector")
-    out = {}
-    for name, value in fields.items():
+        raise _problem("must be a mapping of field name to selector")
+    for name in fields:
         if name not in CANONICAL_FIELDS or name == "text":
-            raise fail(f"{key}.{name}", "not a field zhengce stores; use one of "
-                       + ", ".join(f for f in CANONICAL_FIELDS if f != "text"))
-        out[name] = _field_rule(value, f"{key}.{name}", fail)
-    return out
+            raise _problem("not a field zhengce stores; use one of "
+                           + ", ".join(f for f in CANONICAL_FIELDS if f != "text"), f".{name}")
+    return fields
+
+
+def _reject_unknown(mapping: dict, allowed: tuple[str, ...]) -> None:
+    for key in mapping:
+        if key not in allowed:
+            raise _problem(f"unknown key; allowed here: {', '.join(allowed)}", f".{key}")
+
+
+Selector = Annotated[str | None, BeforeValidator(_optional_selector)]
+Rule = Annotated[FieldRule, PlainValidator(_field_rule)]
+Rules = Annotated[dict[str, Rule], BeforeValidator(_field_names)]
+
+
+class _Section(BaseModel):
+    """A mapping of the spec: unknown keys are mistakes; every field is checked, given or not."""
+
+    model_config = ConfigDict(validate_default=True, populate_by_name=True, frozen=True)
+    keys: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            _reject_unknown(data, cls.keys)
+        return data
+
+
+class _ListSection(_Section):
+    keys: ClassVar[tuple[str, ...]] = LIST_KEYS
+    item: Annotated[str, _required_selector("a selector (CSS, or xpath:...)")] = None
+    link: Annotated[str, _required_selector("a selector (CSS, or xpath:...)")] = None
+    container: Selector = None
+    skip: Selector = None
+    fields: Rules = None
+
+
+class _Pagination(_Section):
+    keys: ClassVar[tuple[str, ...]] = PAGINATION_KEYS
+    next: Selector = None
+    template: str | None = None
+    total_pages: Rule | None = None
+    until_empty: bool = False
+    max_pages: int | None = None
+
+    @field_validator("template", mode="before")
+    @classmethod
+    def _template(cls, value: Any) -> str | None:
+        if value is not None and (not isinstance(value, str)
+                                  or not re.search(r"\{(page|index)\}", value)):
+            raise _problem("must contain {page} (1-based) or {index} (0-based), "
+                           "e.g. index_{index}.html")
+        return value
+
+    @field_validator("until_empty", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> bool:
+        return bool(value)
+
+    @field_validator("max_pages", mode="before")
+    @classmethod
+    def _max_pages(cls, value: Any) -> int | None:
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise _problem("must be a positive integer")
+        return value
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "_Pagination":
+        if self.template is not None:
+            if self.total_pages is None and not self.until_empty:
+                raise _problem("a template needs total_pages (where the page count is) "
+                               "or until_empty: true")
+            if self.next is not None:
+                raise _problem("give either next or template, not both")
+        elif self.total_pages is not None or self.until_empty:
+            raise _problem("missing: total_pages and until_empty need a template", ".template")
+        return self
+
+
+class _Detail(_Section):
+    keys: ClassVar[tuple[str, ...]] = DETAIL_KEYS
+    body: Annotated[str, _required_selector("a selector of the element holding the text")] = None
+    title: Rule | None = None
+    labels: Selector = None
+    attachments: Selector = None
+    fields: Rules = None
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _no_title(cls, value: Any) -> Any:
+        return value or None
+
+
+def _section(missing: str):
+    """The section must be a mapping; ``missing`` says what to give when it is not."""
+    def check(value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise _problem(missing)
+        return value
+    return BeforeValidator(check)
+
+
+class _SpecFile(_Section):
+    keys: ClassVar[tuple[str, ...]] = TOP_KEYS
+    name: str = None
+    start_urls: tuple[str, ...] = None
+    encoding: str | None = None
+    defaults: dict[str, str] = None
+    list_: Annotated[_ListSection, _section(
+        "missing: give item and link selectors of the list pages")] = Field(None, alias="list")
+    pagination: _Pagination = None
+    detail: Annotated[_Detail, _section(
+        "missing: give at least the body selector of a document page")] = None
+    allowed_domains: tuple[str, ...] = None
+    title: str = None
+    verified: bool = None
+    notes: str = None
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, name: Any, info: ValidationInfo) -> str:
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name or ""):
+            raise _problem(f"{name!r} must be a lower-case identifier (e.g. zhejiang)")
+        where = Path(info.context["where"])
+        if where.suffix in (".yaml", ".yml") and where.stem != name:
+            raise _problem(f"{name!r} differs from the file name {where.stem!r}: make them equal")
+        return name
+
+    @field_validator("start_urls", mode="before")
+    @classmethod
+    def _start_urls(cls, urls: Any) -> list[str]:
+        if isinstance(urls, str):
+            urls = [urls]
+        if not isinstance(urls, list) or not urls or not all(
+                isinstance(u, str) and re.match(r"https?://[^/\s]+", u) for u in urls):
+            raise _problem("give a list of http(s) URLs of the site's list pages")
+        return urls
+
+    @field_validator("encoding", mode="before")
+    @classmethod
+    def _encoding(cls, encoding: Any) -> Any:
+        if encoding is not None:
+            try:
+                codecs.lookup(str(encoding))
+            except LookupError as exc:
+                raise _problem(f"{encoding!r} is not an encoding Python knows "
+                               "(use e.g. gbk, gb18030, utf-8)") from exc
+        return encoding
+
+    @field_validator("defaults", mode="before")
+    @classmethod
+    def _defaults(cls, defaults: Any) -> dict:
+        defaults = defaults or {}
+        if not isinstance(defaults, dict):
+            raise _problem("must be a mapping like {level: provincial, province: 浙江省}")
+        for key, value in defaults.items():
+            if key not in DEFAULT_KEYS:
+                raise _problem(f"unknown; allowed: {', '.join(DEFAULT_KEYS)}", f".{key}")
+            if not isinstance(value, str) or not value:
+                raise _problem("must be a non-empty string", f".{key}")
+        if defaults.get("level") and defaults["level"] not in LEVELS:
+            raise _problem(f"{defaults['level']!r} must be one of {', '.join(LEVELS)}", ".level")
+        return defaults
+
+    @field_validator("pagination", mode="before")
+    @classmethod
+    def _pagination(cls, pagination: Any) -> dict:
+        pagination = pagination or {}
+        if not isinstance(pagination, dict):
+            raise _problem("must be a mapping (next, or template with total_pages/until_empty)")
+        return pagination
+
+    @field_validator("allowed_domains", mode="before")
+    @classmethod
+    def _domains(cls, domains: Any) -> list[str]:
+        domains = domains or []
+        if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
+            raise _problem("must be a list of domain names")
+        return domains
+
+    @field_validator("title", "notes", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return str(value or "")
+
+    @field_validator("verified", mode="before")
+    @classmethod
+    def _verified(cls, value: Any) -> bool:
+        return bool(value)
+
+
+def _error_line(where: str, error: dict) -> str:
+    """``where: key: problem`` for the first problem pydantic found."""
+    key = ""
+    for part in error["loc"]:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    ctx = error.get("ctx") or {}
+    key += ctx.get("key", "")
+    return f"{where}: {key.lstrip('.')}: {ctx.get('problem', error['msg'])}"
+
+
+def parse_spec(data: Any, where: str) -> SiteSpec:
+    """Validate a loaded spec; every problem names ``where`` and the key."""
+    if not isinstance(data, dict):
+        raise UserError(f"{where}: a site spec must be a mapping of keys (name, start_urls, "
+                        f"list, detail ...), not {type(data).__name__}")
+    try:
+        spec = _SpecFile.model_validate(data, context={"where": where})
+    except ValidationError as exc:
+        raise UserError(_error_line(where, exc.errors()[0])) from None
+    lst, pag, det = spec.list_, spec.pagination, spec.detail
+    return SiteSpec(
+        name=spec.name, path=where, start_urls=spec.start_urls, list_item=lst.item,
+        list_link=lst.link, detail_body=det.body, title=spec.title, verified=spec.verified,
+        notes=spec.notes, allowed_domains=spec.allowed_domains, encoding=spec.encoding,
+        defaults=dict(spec.defaults), list_container=lst.container, list_skip=lst.skip,
+        list_fields=dict(lst.fields), next_page=pag.next, page_template=pag.template,
+        total_pages=pag.total_pages, until_empty=pag.until_empty, max_pages=pag.max_pages,
+        detail_title=det.title, detail_labels=det.labels, detail_fields=dict(det.fields),
+        detail_attachments=det.attachments)

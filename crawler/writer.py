@@ -6,7 +6,7 @@ drains the items the crawler machines push to Redis. It
 
 * batches documents and hands them to the corpus layer's :class:`corpus.ingest.Ingestor` (which
   tags, de-duplicates, keeps raw bytes in ``raw_records`` and rejects with reasons). The
-  CPU-heavy part, :func:`corpus.ingest.prepare_record`, runs in ``tag_workers`` separate
+  CPU-heavy part, :func:`corpus.ingest.prepare_record`, runs in ``tag_jobs`` separate
   processes while the crawl goes on; the writes stay in this process, in submission order;
 * writes the crawl state *after* the documents it describes (so a kill between the two only
   causes a harmless re-fetch) and rejects together with their state row (one transaction);
@@ -89,11 +89,11 @@ class SiteCounts:
 class StoreWriter:
     """Batching writer for one database. Not thread-safe: call it from one thread."""
 
-    def __init__(self, db_path: str, *, batch_size: int = 32, tag_workers: int = 1,
+    def __init__(self, db_path: str, *, batch_size: int = 32, tag_jobs: int = 1,
                  params: dict | None = None, run_stage: str = STAGE):
         self.db_path = db_path
         self.batch_size = batch_size
-        self.tag_workers = tag_workers
+        self.tag_jobs = tag_jobs
         self.params = dict(params or {})
         self.run_stage = run_stage
         self.pending = Batch()
@@ -126,14 +126,14 @@ class StoreWriter:
                                      "python-docx"]))
         self._ingestor = Ingestor(self.store, run=self.run, batch_size=self.batch_size,
                                   n_jobs=1, loader=STAGE, progress=False)
-        if self.tag_workers > 0:
+        if self.tag_jobs > 0:
             # spawn, not fork: the crawl process runs threads (DNS, the reactor's pool)
             self._pool = cf.ProcessPoolExecutor(
-                max_workers=self.tag_workers, mp_context=multiprocessing.get_context("spawn"),
+                max_workers=self.tag_jobs, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_warm_worker)
             # Until a worker has started (imports, gazetteer, segmenter: seconds), batches are
             # tagged here, so the crawl does not wait for the pool.
-            self._pool_ready = [self._pool.submit(_ready) for _ in range(self.tag_workers)]
+            self._pool_ready = [self._pool.submit(_ready) for _ in range(self.tag_jobs)]
         return self
 
     def close(self, summary: dict | None = None, error: BaseException | None = None) -> None:

@@ -41,7 +41,7 @@ def _writer_main(db_path: str, options: dict, inbox, outbox, parent_pid: int) ->
     _die_with_parent()
     from .writer import StoreWriter
 
-    writer = StoreWriter(db_path, batch_size=options["batch_size"], tag_workers=0,
+    writer = StoreWriter(db_path, batch_size=options["batch_size"], tag_jobs=0,
                          params=options["params"]).open()
     outbox.put(("opened", writer.run.run_id))
     try:

@@ -65,14 +65,12 @@ def run_topics(store: StoreLike, config: "TopicsConfig | None" = None, *,
     ``config`` is a :class:`TopicsConfig`; keyword ``settings`` override single fields of it
     (``model="dmr"``, ``n_restarts=3`` ...). ``progress`` receives the stage's progress lines.
     """
-    from dataclasses import replace
-
     from zhengce.nlp.topics.stage import TopicsConfig
     from zhengce.nlp.topics.stage import run_topics as _run_topics
 
-    config = config or TopicsConfig()
-    if settings:
-        config = replace(config, **settings)
+    # TopicsConfig.load validates the settings (unknown model, unknown key) with one-line errors
+    base = dict(vars(config)) if config is not None else {}
+    config = TopicsConfig.load(None, **{**base, **settings})
     opened, close = _as_store(store)
     try:
         return _run_topics(opened, config, progress=progress)

@@ -12,7 +12,7 @@ _COMMON = [
                  help="Seed of the split, the forests and the permutations."),
     click.option("--n-estimators", type=int, default=500, show_default=True,
                  help="Trees per forest (the paper used 10000: slow)."),
-    click.option("--n-jobs", type=int, default=2, show_default=True, help="CPU cores to use."),
+    click.option("--jobs", "n_jobs", type=int, default=2, show_default=True, help="CPU cores to use."),
 ]
 
 _HONEST = [

@@ -641,8 +641,6 @@ class HonestCoupModel:
 
     # -- fit -----------------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame) -> "HonestCoupModel":
-        from .loader import country_months
-
         if int(self.n_estimators) < 1:
             raise UserError(f"n_estimators must be >= 1, got {self.n_estimators}")
         for col in ("year",):
@@ -651,6 +649,32 @@ class HonestCoupModel:
         unit = _unit_column(frame, self.unit)
         requested = self._check_features(frame)
         check_target(frame, self.target)
+        work = self._one_row_per_period(frame, unit)
+        panel = lagged_panel(work, unit, self.target)
+        history = (history_features(panel, unit, self.target, self.history_years)
+                   if self.history_features or (requested and set(requested) & set(HISTORY_FEATURES))
+                   else None)
+        X_all = self._design(panel, history, requested)
+        labelled = panel["target_next"].notna()
+        self.n_unlabelled_ = int((~labelled).sum())
+        complete = X_all.notna().all(axis=1)
+        self.n_dropped_missing_ = int((labelled & ~complete).sum())
+        use = labelled & complete
+        X, y = X_all[use], panel.loc[use, "target_next"].astype(int)
+        masks = self._split(panel.loc[use, "target_period"], y)
+        self.feature_names_in_ = np.array(X.columns, dtype=object)
+        self.n_features_in_ = X.shape[1]
+        self.unit_ = unit
+        self._fit_and_test(X, y, masks)
+        # The forecast: a model fit on every labelled row, applied to each country's latest period.
+        self.forecast_model_ = self._forest().fit(X, y)
+        self.forecast_ = self._forecast(panel, X_all, unit)
+        return self
+
+    def _one_row_per_period(self, frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+        """The panel with one row per country and period, a clean index and checked years."""
+        from .loader import country_months
+
         work = frame
         if _is_monthly(work) and work.duplicated([unit, "year", "month"]).any():
             # REIGN leader-months: a month with a leader change has two rows
@@ -671,18 +695,10 @@ class HonestCoupModel:
             raise UserError(f"the data covers only {int(years.iloc[0])}: forecasting next "
                             "period's attempt out of time needs several years (train, "
                             "validation, test); use a longer panel")
-        panel = lagged_panel(work, unit, self.target)
-        history = (history_features(panel, unit, self.target, self.history_years)
-                   if self.history_features or (requested and set(requested) & set(HISTORY_FEATURES))
-                   else None)
-        X_all = self._design(panel, history, requested)
-        labelled = panel["target_next"].notna()
-        self.n_unlabelled_ = int((~labelled).sum())
-        complete = X_all.notna().all(axis=1)
-        self.n_dropped_missing_ = int((labelled & ~complete).sum())
-        use = labelled & complete
-        X, y = X_all[use], panel.loc[use, "target_next"].astype(int)
-        target_year = panel.loc[use, "target_period"]
+        return work
+
+    def _split(self, target_year: pd.Series, y: pd.Series) -> dict[str, pd.Series]:
+        """Train / validation / test masks by target period; every window needs attempts."""
         self.split_ = time_split(target_year, self.validation_start, self.test_start)
         masks = self.split_.masks(target_year)
         self.n_windows_ = {name: {"rows": int(m.sum()), "attempts": int(y[m].sum())}
@@ -693,10 +709,10 @@ class HonestCoupModel:
                 raise UserError(f"the {name} window ({first}-{last}, {counts['rows']} rows) has "
                                 f"{counts['attempts']} next-period attempts: move "
                                 "validation_start/test_start so every window has attempts")
-        self.feature_names_in_ = np.array(X.columns, dtype=object)
-        self.n_features_in_ = X.shape[1]
-        self.unit_ = unit
+        return masks
 
+    def _fit_and_test(self, X: pd.DataFrame, y: pd.Series, masks: dict[str, pd.Series]) -> None:
+        """Fit on train, pick thresholds on validation (refit on both if asked), score on test."""
         train, val, test = masks["train"], masks["validation"], masks["test"]
         model = self._forest().fit(X[train], y[train])
         val_scores = model.predict_proba(X[val])[:, 1]
@@ -735,8 +751,8 @@ class HonestCoupModel:
         else:
             self.permutation_importances_ = None
 
-        # The forecast: a model fit on every labelled row, applied to each country's latest period.
-        self.forecast_model_ = self._forest().fit(X, y)
+    def _forecast(self, panel: pd.DataFrame, X_all: pd.DataFrame, unit: str) -> pd.DataFrame:
+        """Next-period risk of each country observed in the latest period, ranked."""
         last = panel.groupby(unit)["_period"].transform("max")
         latest = (panel["_period"] == panel["_period"].max()) & (panel["_period"] == last)
         X_latest = X_all[latest]
@@ -755,8 +771,7 @@ class HonestCoupModel:
         forecast = forecast.sort_values(["risk_next_period", unit], ascending=[False, True],
                                         kind="mergesort")
         forecast.insert(0, "rank", range(1, len(forecast) + 1))
-        self.forecast_ = forecast.reset_index(drop=True)
-        return self
+        return forecast.reset_index(drop=True)
 
 
 def compare_metrics(paper: PaperCoupModel, honest: HonestCoupModel) -> pd.DataFrame:

@@ -207,6 +207,96 @@ def _flat(paths: dict[str, Any], out: Path) -> list[str]:
     return sorted(files)
 
 
+def _paper_lines(paper: PaperCoupModel, paper_league: pd.DataFrame | None) -> list[str]:
+    """The report's section on the paper's protocol."""
+    m = paper.metrics_
+    return ["## Paper protocol (Schultz 2019)", "",
+              f"RandomForestRegressor on same-period `pt_attempt`, random split "
+              f"(test share {paper.test_size}), {paper.n_estimators} trees, "
+              f"thresholds τ = linspace(0, 1, {paper.n_thresholds}) with ŷ = 1[p̂ > τ], chosen "
+              f"on the test split. Dropped columns: {', '.join(paper.dropped_columns_)}. "
+              f"{len(paper.feature_names_in_)} features; {paper.n_train_} training rows, "
+              f"{m['n']} test rows with {m['positives']} attempts; "
+              f"{paper.n_dropped_missing_} rows dropped for missing values."
+              + (f" OOB R² {m['oob_r2']:.4f}." if "oob_r2" in m else ""), "",
+              to_markdown(paper.thresholds_[["choice", "threshold", "precision", "recall", "f1"]]),
+              "Confusion matrices (test split):", "", to_markdown(_confusion(paper.thresholds_)),
+              "Top impurity importances:", "",
+              to_markdown(paper.feature_importances_.head(10).rename_axis("feature").reset_index()),
+              "League table, latest period (in-sample, as in the paper):", "",
+              to_markdown(paper_league.head(10)), ""]
+
+
+def _honest_lines(honest: HonestCoupModel) -> list[str]:
+    """The report's section on the honest (out-of-time) protocol."""
+    m = honest.metrics_
+    s = honest.split_
+    lines = ["## Honest protocol", "",
+              f"RandomForestClassifier (class_weight={honest.class_weight!r}, "
+              f"min_samples_leaf={honest.min_samples_leaf}, {honest.n_estimators} trees) on "
+              f"next-period `pt_attempt`; train {s.train[0]}–{s.train[1]}, validation "
+              f"{s.validation[0]}–{s.validation[1]} (thresholds chosen here), test "
+              f"{s.test[0]}–{s.test[1]} (years being forecast)"
+              + ("; refit on train + validation before scoring the test window" if honest.refit else "")
+              + f". {len(honest.feature_names_in_)} features (never pt_suc, couprisk, "
+              f"pctile_risk); {honest.n_unlabelled_} rows have no next period and are only "
+              f"used for the forecast.", "",
+              f"Test window: {m['n']} rows, {m['positives']} attempts (base rate "
+              f"{m['base_rate']:.4f}); ROC-AUC {m['roc_auc']:.3f}, PR-AUC {m['pr_auc']:.3f}, "
+              f"Brier {m['brier']:.4f}. Mean predicted risk {float(np.mean(honest.test_scores_)):.4f} "
+              f"against an observed rate of {m['base_rate']:.4f}"
+              + (": class weighting inflates the risks, so read them as a ranking (PR-AUC, "
+                 "ROC-AUC, league table) and recalibrate before using them as probabilities."
+                 if honest.class_weight is not None else "."), "",
+              to_markdown(honest.thresholds_[["choice", "threshold", "validation_f1", "precision",
+                                              "recall", "f1", "fn", "tp", "tn", "fp"]]),
+              ]
+    if honest.permutation_importances_ is not None:
+        lines += ["Top permutation importances (test window, drop in PR-AUC):", "",
+                  to_markdown(honest.permutation_importances_.head(10))]
+    lines += ["Forecast for the next period (top 10):", "", to_markdown(honest.forecast_.head(10)), ""]
+    return lines
+
+
+def _side_by_side_lines(paper: PaperCoupModel, honest: HonestCoupModel,
+                        probe: dict[str, Any] | None) -> list[str]:
+    """Both protocols on the same data, why the paper's is optimistic, and the noise probe."""
+    lines = ["## Side by side", "", to_markdown(compare_metrics(paper, honest)), WHY_OPTIMISTIC]
+    if probe is not None:
+        lines += [f"   Measured here: a column of pure N(0, 1) noise added to the paper's design "
+                  f"ranks **#{probe['rank']} of {probe['n_features']}** by impurity importance "
+                  f"({probe['importance']:.4f}; the top real feature is "
+                  f"`{probe['top_feature']}`).", ""]
+    lines.append("")
+    return lines
+
+
+def _manifest(title: str, context: dict[str, Any], files: list[str], paper: PaperCoupModel | None,
+              honest: HonestCoupModel | None, probe: dict[str, Any] | None) -> dict[str, Any]:
+    """Parameters, metrics and features of each protocol that ran, and the files written."""
+    manifest: dict[str, Any] = {"companion": "coup", "title": title, "context": context,
+                                "files": files}
+    if paper is not None:
+        manifest["paper"] = {"params": {k: getattr(paper, k) for k in
+                                        ("n_estimators", "test_size", "n_thresholds", "oob_score",
+                                         "random_state", "n_jobs")},
+                             "metrics": paper.metrics_, "dropped_columns": paper.dropped_columns_,
+                             "features": list(paper.feature_names_in_)}
+    if probe is not None:
+        manifest["noise_probe"] = probe
+    if honest is not None:
+        manifest["honest"] = {"params": {k: getattr(honest, k) for k in
+                                         ("n_estimators", "min_samples_leaf", "max_features",
+                                          "class_weight", "history_features", "history_years",
+                                          "validation_start", "test_start", "refit", "n_thresholds",
+                                          "permutation_repeats", "random_state", "n_jobs")},
+                              "split": {"train": honest.split_.train,
+                                        "validation": honest.split_.validation,
+                                        "test": honest.split_.test},
+                              "metrics": honest.metrics_, "features": list(honest.feature_names_in_)}
+    return manifest
+
+
 def write_report(out: Path, *, title: str, context: dict[str, Any],
                  paper: PaperCoupModel | None = None, paper_league: pd.DataFrame | None = None,
                  honest: HonestCoupModel | None = None, reference: str | None = None,
@@ -226,57 +316,11 @@ def write_report(out: Path, *, title: str, context: dict[str, Any],
         lines.append(f"- **{key}**: {value}")
     lines.append("")
     if paper is not None:
-        m = paper.metrics_
-        lines += ["## Paper protocol (Schultz 2019)", "",
-                  f"RandomForestRegressor on same-period `pt_attempt`, random split "
-                  f"(test share {paper.test_size}), {paper.n_estimators} trees, "
-                  f"thresholds τ = linspace(0, 1, {paper.n_thresholds}) with ŷ = 1[p̂ > τ], chosen "
-                  f"on the test split. Dropped columns: {', '.join(paper.dropped_columns_)}. "
-                  f"{len(paper.feature_names_in_)} features; {paper.n_train_} training rows, "
-                  f"{m['n']} test rows with {m['positives']} attempts; "
-                  f"{paper.n_dropped_missing_} rows dropped for missing values."
-                  + (f" OOB R² {m['oob_r2']:.4f}." if "oob_r2" in m else ""), "",
-                  to_markdown(paper.thresholds_[["choice", "threshold", "precision", "recall", "f1"]]),
-                  "Confusion matrices (test split):", "", to_markdown(_confusion(paper.thresholds_)),
-                  "Top impurity importances:", "",
-                  to_markdown(paper.feature_importances_.head(10).rename_axis("feature").reset_index()),
-                  "League table, latest period (in-sample, as in the paper):", "",
-                  to_markdown(paper_league.head(10)), ""]
+        lines += _paper_lines(paper, paper_league)
     if honest is not None:
-        m = honest.metrics_
-        s = honest.split_
-        lines += ["## Honest protocol", "",
-                  f"RandomForestClassifier (class_weight={honest.class_weight!r}, "
-                  f"min_samples_leaf={honest.min_samples_leaf}, {honest.n_estimators} trees) on "
-                  f"next-period `pt_attempt`; train {s.train[0]}–{s.train[1]}, validation "
-                  f"{s.validation[0]}–{s.validation[1]} (thresholds chosen here), test "
-                  f"{s.test[0]}–{s.test[1]} (years being forecast)"
-                  + ("; refit on train + validation before scoring the test window" if honest.refit else "")
-                  + f". {len(honest.feature_names_in_)} features (never pt_suc, couprisk, "
-                  f"pctile_risk); {honest.n_unlabelled_} rows have no next period and are only "
-                  f"used for the forecast.", "",
-                  f"Test window: {m['n']} rows, {m['positives']} attempts (base rate "
-                  f"{m['base_rate']:.4f}); ROC-AUC {m['roc_auc']:.3f}, PR-AUC {m['pr_auc']:.3f}, "
-                  f"Brier {m['brier']:.4f}. Mean predicted risk {float(np.mean(honest.test_scores_)):.4f} "
-                  f"against an observed rate of {m['base_rate']:.4f}"
-                  + (": class weighting inflates the risks, so read them as a ranking (PR-AUC, "
-                     "ROC-AUC, league table) and recalibrate before using them as probabilities."
-                     if honest.class_weight is not None else "."), "",
-                  to_markdown(honest.thresholds_[["choice", "threshold", "validation_f1", "precision",
-                                                  "recall", "f1", "fn", "tp", "tn", "fp"]]),
-                  ]
-        if honest.permutation_importances_ is not None:
-            lines += ["Top permutation importances (test window, drop in PR-AUC):", "",
-                      to_markdown(honest.permutation_importances_.head(10))]
-        lines += ["Forecast for the next period (top 10):", "", to_markdown(honest.forecast_.head(10)), ""]
+        lines += _honest_lines(honest)
     if paper is not None and honest is not None:
-        lines += ["## Side by side", "", to_markdown(compare_metrics(paper, honest)), WHY_OPTIMISTIC]
-        if probe is not None:
-            lines += [f"   Measured here: a column of pure N(0, 1) noise added to the paper's design "
-                      f"ranks **#{probe['rank']} of {probe['n_features']}** by impurity importance "
-                      f"({probe['importance']:.4f}; the top real feature is "
-                      f"`{probe['top_feature']}`).", ""]
-        lines.append("")
+        lines += _side_by_side_lines(paper, honest, probe)
     if reference:
         lines += [reference, ""]
     lines += ["## Files", ""] + [f"- `{f}`" for f in _flat(paths, out)] + [""]
@@ -284,26 +328,7 @@ def write_report(out: Path, *, title: str, context: dict[str, Any],
     report_path.write_text("\n".join(lines), encoding="utf-8")
     paths["report"] = report_path
 
-    manifest: dict[str, Any] = {"companion": "coup", "title": title, "context": context,
-                                "files": _flat(paths, out)}
-    if paper is not None:
-        manifest["paper"] = {"params": {k: getattr(paper, k) for k in
-                                        ("n_estimators", "test_size", "n_thresholds", "oob_score",
-                                         "random_state", "n_jobs")},
-                             "metrics": paper.metrics_, "dropped_columns": paper.dropped_columns_,
-                             "features": list(paper.feature_names_in_)}
-    if probe is not None:
-        manifest["noise_probe"] = probe
-    if honest is not None:
-        manifest["honest"] = {"params": {k: getattr(honest, k) for k in
-                                         ("n_estimators", "min_samples_leaf", "max_features",
-                                          "class_weight", "history_features", "history_years",
-                                          "validation_start", "test_start", "refit", "n_thresholds",
-                                          "permutation_repeats", "random_state", "n_jobs")},
-                              "split": {"train": honest.split_.train,
-                                        "validation": honest.split_.validation,
-                                        "test": honest.split_.test},
-                              "metrics": honest.metrics_, "features": list(honest.feature_names_in_)}
+    manifest = _manifest(title, context, _flat(paths, out), paper, honest, probe)
     paths["manifest"] = write_manifest(out, manifest)
     return paths
 

@@ -77,6 +77,9 @@ def make_reign_monthly_sample(version: ReignVersion = REIGN_2019, random_state: 
     Leader-month rows, as in REIGN: a month with a successful coup has the ousted leader's row
     (``pt_attempt = pt_suc = 1``) and the new leader's row (``tenure_months = 1``).
     """
+    # long: one simulation loop over a dozen state variables (leader, regime, election clock,
+    # conflict, rainfall); its order of random draws fixes the bundled samples byte for byte, and
+    # helpers would have to pass all that state back and forth
     if version not in SAMPLE_SEEDS:
         raise ValueError(f"unknown REIGN version {version!r}")
     seed = SAMPLE_SEEDS[version] if random_state is None else random_state

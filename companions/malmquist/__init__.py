@@ -16,7 +16,8 @@ tables, sub-group means (the paper's Table 3) and Simar-Wilson (1999) bootstrap 
 
 from .dea import Frontier, farrell_efficiency
 from .loader import load_panel, read_deap, read_deap_data, read_deap_instructions, store_results
-from .model import COMPONENTS, MalmquistIndex, geometric_mean, validate_panel
+from .means import geometric_mean
+from .model import COMPONENTS, MalmquistIndex, validate_panel
 
 
 def load_sample():

@@ -42,7 +42,7 @@ Approximations to know about (reported in ``bootstrap_info_``):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -50,10 +50,7 @@ import pandas as pd
 from zhengce.common.errors import UserError
 
 from .dea import DIRECT_LIMIT, Frontier, solve_blocks
-from .model import geometric_mean
-
-if TYPE_CHECKING:
-    from .model import MalmquistIndex
+from .means import geometric_mean
 
 BOOT_COMPONENTS = ("effch", "techch", "tfpch")
 
@@ -149,11 +146,11 @@ def _stats(estimate: np.ndarray, reps: np.ndarray, alpha: float, ci: str) -> dic
             "ci_excludes_1": (lower > 1) | (upper < 1)}
 
 
-def simar_wilson(model: "MalmquistIndex", *, n_bootstrap: int, alpha: float, ci: str,
+def simar_wilson(model, *, n_bootstrap: int, alpha: float, ci: str,
                  random_state: int | None, bandwidth: float | None = None,
                  progress: Callable[[int, int], None] | None = None):
-    """Run the bootstrap for a fitted :class:`MalmquistIndex`; returns
-    ``(firm_period_table, means_table, info)``."""
+    """Run the bootstrap for a fitted :class:`~.model.MalmquistIndex` ``model`` (not imported
+    here: the model imports this module); returns ``(firm_period_table, means_table, info)``."""
     if model.returns != "crs":
         raise UserError("the Simar–Wilson (1999) bootstrap is defined for the CRS index: "
                         "fit with returns='crs' to bootstrap")

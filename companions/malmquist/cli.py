@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from zhengce.common.errors import UserError
 
 from . import sample as sample_mod
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _split(value: str | None) -> list[str]:
@@ -64,93 +69,124 @@ def cli(input_path, firm, period, inputs, outputs, groups, dea_file, dea_ins, n_
       zhengce malmquist --dea-file eg4-dta.txt --periods 3 --n-outputs 1 --out out/eg4
       zhengce malmquist --bootstrap 200 --random-state 1 --out out/malmquist
     """
+    from zhengce.common.manifest import package_versions, sha256_file
     from zhengce.companions.common import default_out_dir
 
-    from .loader import load_panel, read_deap, store_results
     from .model import MalmquistIndex
     from .report import write_report
 
     started = time.perf_counter()
     out_dir = default_out_dir("malmquist", out)
-    frame = None
-    settings: dict = {}
-    if dea_file or dea_ins:
-        if input_path:
-            raise UserError("give either --input (a long panel) or --dea-file/--dea-ins (DEAP), not both")
-        frame, settings = read_deap(dea_file, instructions=dea_ins, n_periods=n_periods,
-                                    n_outputs=n_outputs)
-        data_path = Path(settings["data_path"])
-        firm, period = "firm", "period"
-        inputs_l, outputs_l, groups_l = settings["inputs"], settings["outputs"], []
-        if orientation is None:
-            orientation = settings.get("orientation", "output")
-        title = f"Malmquist index: DEAP data file {data_path.name}"
-        note = f"Data: DEAP 2.1 data file `{data_path}`" + (f", instructions `{dea_ins}`." if dea_ins else ".")
-    elif input_path:
-        data_path = input_path
-        firm, period = firm or "firm", period or "period"
-        inputs_l, outputs_l, groups_l = _split(inputs), _split(outputs), _split(groups)
-        if not inputs_l or not outputs_l:
-            raise UserError("with --input, name the DEA variables: --inputs x1,x2 --outputs y1,y2")
-        title = f"Malmquist index: {data_path.name}"
-        note = f"Data: `{data_path}`."
-    else:
-        data_path = sample_mod.sample_path()
-        firm, period = firm or sample_mod.FIRM, period or sample_mod.PERIOD
-        inputs_l = _split(inputs) or list(sample_mod.INPUTS)
-        outputs_l = _split(outputs) or list(sample_mod.OUTPUTS)
-        groups_l = _split(groups) if groups is not None else list(sample_mod.GROUPS)
-        title = "Malmquist index: bundled SYNTHETIC Kenyan-style bank panel"
-        note = ("**SYNTHETIC DATA.** The bundled sample is simulated in the shape of Gitau & Gor's "
-                "panel (34 banks × 1999-2008; see companions/malmquist/sample.py). Its numbers say "
-                "nothing about Kenyan banks.")
-    orientation = orientation or "output"
-    params = {"data": str(data_path), "firm": firm, "period": period, "inputs": inputs_l,
-              "outputs": outputs_l, "groups": groups_l, "orientation": orientation,
-              "returns": returns, "n_bootstrap": n_bootstrap, "alpha": alpha, "ci": ci,
-              "random_state": random_state}
+    source = _source(input_path, firm, period, inputs, outputs, groups, dea_file, dea_ins,
+                     n_periods, n_outputs)
+    orientation = orientation or source.orientation or "output"
+    params = {"data": str(source.data_path), "firm": source.firm, "period": source.period,
+              "inputs": source.inputs, "outputs": source.outputs, "groups": source.groups,
+              "orientation": orientation, "returns": returns, "n_bootstrap": n_bootstrap,
+              "alpha": alpha, "ci": ci, "random_state": random_state}
     model = MalmquistIndex(orientation=orientation, returns=returns, alpha=alpha, ci=ci,
                            random_state=random_state)
 
     def analyse(fit_frame, fit_firm, fit_period):
         click.echo(f"solving DEA linear programmes ({orientation}-oriented)...")
-        model.fit(fit_frame, firm=fit_firm, period=fit_period, inputs=inputs_l, outputs=outputs_l,
-                  groups=groups_l, progress=click.echo if len(fit_frame) > 2000 else None)
+        model.fit(fit_frame, firm=fit_firm, period=fit_period, inputs=source.inputs,
+                  outputs=source.outputs, groups=source.groups,
+                  progress=click.echo if len(fit_frame) > 2000 else None)
         if n_bootstrap:
             click.echo(f"bootstrap: {n_bootstrap} replicates per adjacent-period pair...")
             model.bootstrap(n_bootstrap, progress=lambda j, n: click.echo(f"  pair {j}/{n} done"))
 
     run_id = None
     if no_db:
+        frame = source.frame
         if frame is None:
             from zhengce.companions.common import read_frame
 
-            frame = read_frame(data_path)
-        analyse(frame, firm, period)
+            frame = read_frame(source.data_path)
+        analyse(frame, source.firm, source.period)
     else:
-        from zhengce.corpus.store import Store
-
-        store = Store.open(db)
-        try:
-            with store.run("malmquist", params, inputs={"data": str(data_path)},
-                           packages=["scipy", "matplotlib"]) as run:
-                report = load_panel(store, data_path, inputs=inputs_l, outputs=outputs_l, firm=firm,
-                                    period=period, groups=groups_l, run=run, frame=frame)
-                click.echo(report.line())
-                analyse(report.frame, "firm", "period")
-                counts = store_results(store, model, run.run_id)
-                run.summary.update({"summary": model.summary_line(), **counts})
-                run_id = run.run_id
-        finally:
-            store.close()
-    from zhengce.common.manifest import package_versions, sha256_file
-
+        run_id = _analyse_recorded(db, params, source, model, analyse)
     manifest = {"command": "zhengce malmquist", "params": params, "run_id": run_id,
-                "input_sha256": sha256_file(data_path),
+                "input_sha256": sha256_file(source.data_path),
                 "packages": package_versions(["numpy", "pandas", "scipy", "matplotlib"]),
                 "seconds": round(time.perf_counter() - started, 3)}
-    if settings:
-        manifest["deap_settings"] = {k: v for k, v in settings.items() if k != "data_path"}
-    paths = write_report(model, out_dir, title=title, source_note=note, manifest=manifest)
+    if source.settings:
+        manifest["deap_settings"] = {k: v for k, v in source.settings.items() if k != "data_path"}
+    paths = write_report(model, out_dir, title=source.title, source_note=source.note,
+                         manifest=manifest)
     click.echo(f"wrote {len(paths)} files to {out_dir} (report: {paths['report']})")
     click.echo(model.summary_line() + f" [{time.perf_counter() - started:.1f}s]")
+
+
+@dataclass
+class _Source:
+    """Where the panel comes from and what the index is computed on."""
+
+    data_path: Path
+    firm: str
+    period: str
+    inputs: list[str]
+    outputs: list[str]
+    groups: list[str]
+    title: str
+    note: str
+    frame: pd.DataFrame | None = None      # already read (DEAP files), else read from data_path
+    settings: dict = field(default_factory=dict)   # a DEAP instruction file's settings
+    orientation: str | None = None         # the instruction file's, when it gives one
+
+
+def _source(input_path, firm, period, inputs, outputs, groups, dea_file, dea_ins, n_periods,
+            n_outputs) -> _Source:
+    """The panel of a DEAP file, of the user's long file, or the bundled SYNTHETIC sample."""
+    from .loader import read_deap
+
+    if dea_file or dea_ins:
+        if input_path:
+            raise UserError("give either --input (a long panel) or --dea-file/--dea-ins (DEAP), not both")
+        frame, settings = read_deap(dea_file, instructions=dea_ins, n_periods=n_periods,
+                                    n_outputs=n_outputs)
+        data_path = Path(settings["data_path"])
+        return _Source(
+            data_path, "firm", "period", settings["inputs"], settings["outputs"], [],
+            title=f"Malmquist index: DEAP data file {data_path.name}",
+            note=f"Data: DEAP 2.1 data file `{data_path}`" + (f", instructions `{dea_ins}`."
+                                                               if dea_ins else "."),
+            frame=frame, settings=settings, orientation=settings.get("orientation", "output"))
+    if input_path:
+        inputs_l, outputs_l = _split(inputs), _split(outputs)
+        if not inputs_l or not outputs_l:
+            raise UserError("with --input, name the DEA variables: --inputs x1,x2 --outputs y1,y2")
+        return _Source(input_path, firm or "firm", period or "period", inputs_l, outputs_l,
+                       _split(groups), title=f"Malmquist index: {input_path.name}",
+                       note=f"Data: `{input_path}`.")
+    return _Source(
+        sample_mod.sample_path(), firm or sample_mod.FIRM, period or sample_mod.PERIOD,
+        _split(inputs) or list(sample_mod.INPUTS), _split(outputs) or list(sample_mod.OUTPUTS),
+        _split(groups) if groups is not None else list(sample_mod.GROUPS),
+        title="Malmquist index: bundled SYNTHETIC Kenyan-style bank panel",
+        note=("**SYNTHETIC DATA.** The bundled sample is simulated in the shape of Gitau & Gor's "
+              "panel (34 banks × 1999-2008; see companions/malmquist/sample.py). Its numbers say "
+              "nothing about Kenyan banks."))
+
+
+def _analyse_recorded(db, params: dict, source: _Source, model, analyse) -> str:
+    """Load the panel into the store, run ``analyse`` on it and store the results, all in one
+    recorded run; return its id."""
+    from zhengce.corpus.store import Store
+
+    from .loader import load_panel, store_results
+
+    store = Store.open(db)
+    try:
+        with store.run("malmquist", params, inputs={"data": str(source.data_path)},
+                       packages=["scipy", "matplotlib"]) as run:
+            report = load_panel(store, source.data_path, inputs=source.inputs,
+                                outputs=source.outputs, firm=source.firm, period=source.period,
+                                groups=source.groups, run=run, frame=source.frame)
+            click.echo(report.line())
+            analyse(report.frame, "firm", "period")
+            counts = store_results(store, model, run.run_id)
+            run.summary.update({"summary": model.summary_line(), **counts})
+            return run.run_id
+    finally:
+        store.close()

@@ -27,28 +27,19 @@ cross-period LPs can be infeasible (reported, never filled in).
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from zhengce.common.errors import UserError
 
+from .bootstrap import simar_wilson
 from .dea import ORIENTATIONS, RETURNS, STATUS_NAMES, Frontier
+from .means import geometric_mean
 
 COMPONENTS = ("effch", "techch", "pech", "sech", "tfpch")
 CI_METHODS = ("percentile", "basic")
-
-
-def geometric_mean(values: Iterable[float]) -> float:
-    """Geometric mean of the finite values (NaN when there are none)."""
-    if not isinstance(values, (np.ndarray, pd.Series, list, tuple)):
-        values = list(values)
-    arr = np.asarray(values, dtype=float)
-    arr = arr[np.isfinite(arr)]
-    if arr.size == 0:
-        return float("nan")
-    return float(np.exp(np.mean(np.log(arr))))
 
 
 def _as_list(value: str | Sequence[str] | None, what: str) -> list[str]:
@@ -236,6 +227,28 @@ class MalmquistIndex:
         return np.flatnonzero(self._period_idx == p)
 
     def _compute(self, progress: Callable[[str], None] | None = None) -> None:
+        statuses = self._solve(progress)
+        self.lp_status_ = self._lp_status_table(*statuses)
+        self.efficiency_ = self._efficiency_table()
+        self.results_ = self._index_table()
+        n_periods = len(self.periods_)
+
+        # -- missing firm-periods --------------------------------------------------------------
+        present = set(zip(self._firm_idx.tolist(), self._period_idx.tolist()))
+        missing = [(f, self.periods_[p]) for p in range(n_periods)
+                   for i, f in enumerate(self.firms_) if (i, p) not in present]
+        self.missing_ = pd.DataFrame(missing, columns=["firm", "period"])
+
+        # -- means -------------------------------------------------------------------------------
+        self.annual_means_ = self._means_by("period", "n_firms")
+        self.firm_means_ = self._means_by("firm", "n_periods")
+        self.overall_mean_ = pd.Series({c: geometric_mean(self.results_[c]) for c in COMPONENTS},
+                                       name="overall_mean")
+
+    def _solve(self, progress: Callable[[str], None] | None):
+        """Every LP: own-period CRS and VRS distances, and cross-period distances of the firms
+        observed in adjacent periods. Sets ``_own``, ``_prev``, ``_next`` (TE per row) and
+        ``_pairs``; returns the LP status codes (own, prev, next; -1 where no LP was solved)."""
         n_rows, n_periods = len(self.panel_), len(self.periods_)
         kinds = ("crs", "vrs")
         own = {k: np.full(n_rows, np.nan) for k in kinds}
@@ -271,10 +284,16 @@ class MalmquistIndex:
                 prev[k][rb], prev_status[k][rb] = frontiers[k, p].evaluate(self._x[rb], self._y[rb])
                 nxt[k][ra], nxt_status[k][ra] = frontiers[k, p + 1].evaluate(self._x[ra], self._y[ra])
         self._own, self._prev, self._next = own, prev, nxt
+        return own_status, prev_status, nxt_status
 
+    def _lp_status_table(self, own_status, prev_status, nxt_status) -> pd.DataFrame:
+        """One row per LP: firm, period, which LP, the reference period, status and TE."""
+        own, prev, nxt = self._own, self._prev, self._next
+        n_periods = len(self.periods_)
+        kinds = ("crs", "vrs")
+        cross_kinds = kinds if self.returns == "vrs" else ("crs",)
         firms = self.panel_["firm"].to_numpy()
         periods = self.panel_["period"].to_numpy()
-        # -- LP status table ----------------------------------------------------------------
         parts = []
         for k in kinds:
             parts.append(pd.DataFrame({"firm": firms, "period": periods, "lp": f"{k}_own",
@@ -295,9 +314,13 @@ class MalmquistIndex:
                                        "status_code": nxt_status[k][has_next], "te": nxt[k][has_next]}))
         lp = pd.concat(parts, ignore_index=True)
         lp.insert(4, "status", lp["status_code"].map(lambda c: STATUS_NAMES.get(int(c), f"status_{c}")))
-        self.lp_status_ = lp.drop(columns=["status_code"])
+        return lp.drop(columns=["status_code"])
 
-        # -- efficiency scores (DEAP's distance summary) -------------------------------------
+    def _efficiency_table(self) -> pd.DataFrame:
+        """DEAP's distance summary: own-period CRS and VRS TE, scale efficiency, cross-period TE."""
+        own, prev, nxt = self._own, self._prev, self._next
+        firms = self.panel_["firm"].to_numpy()
+        periods = self.panel_["period"].to_numpy()
         eff = pd.DataFrame({"firm": firms, "period": periods, "crs_te": own["crs"],
                             "vrs_te": own["vrs"]})
         eff["scale_efficiency"] = eff["crs_te"] / eff["vrs_te"]
@@ -308,9 +331,13 @@ class MalmquistIndex:
             eff["vrs_te_next_tech"] = nxt["vrs"]
         for g in self.groups_:
             eff[g] = self.panel_[g].to_numpy()
-        self.efficiency_ = eff
+        return eff
 
-        # -- the index ------------------------------------------------------------------------
+    def _index_table(self) -> pd.DataFrame:
+        """The index per firm and adjacent pair of periods, naming the LPs that did not solve."""
+        own, prev, nxt = self._own, self._prev, self._next
+        firms = self.panel_["firm"].to_numpy()
+        periods = self.panel_["period"].to_numpy()
         failed = self.lp_status_[self.lp_status_["status"] != "optimal"]
         failed_lp = {(r.firm, r.period, r.lp): r.status for r in failed.itertuples(index=False)}
         base = "vrs" if self.returns == "vrs" else "crs"
@@ -348,23 +375,12 @@ class MalmquistIndex:
                 frame[g] = self.panel_[g].to_numpy()[rb]
             frames.append(frame)
         columns = ["firm", "period", "period_from", *COMPONENTS, "status", *self.groups_]
-        self.results_ = (pd.concat(frames, ignore_index=True) if frames
-                         else pd.DataFrame(columns=columns))
-        if self.results_.empty:
+        results = (pd.concat(frames, ignore_index=True) if frames
+                   else pd.DataFrame(columns=columns))
+        if results.empty:
             raise UserError("no firm is observed in two adjacent periods, so no Malmquist index can "
                             "be computed: check the firm and period columns")
-
-        # -- missing firm-periods --------------------------------------------------------------
-        present = set(zip(self._firm_idx.tolist(), self._period_idx.tolist()))
-        missing = [(f, self.periods_[p]) for p in range(n_periods)
-                   for i, f in enumerate(self.firms_) if (i, p) not in present]
-        self.missing_ = pd.DataFrame(missing, columns=["firm", "period"])
-
-        # -- means -------------------------------------------------------------------------------
-        self.annual_means_ = self._means_by("period", "n_firms")
-        self.firm_means_ = self._means_by("firm", "n_periods")
-        self.overall_mean_ = pd.Series({c: geometric_mean(self.results_[c]) for c in COMPONENTS},
-                                       name="overall_mean")
+        return results
 
     def _means_by(self, key: str, count_name: str) -> pd.DataFrame:
         """Geometric means by period or firm (NaN components skipped, counted in n_failed)."""
@@ -445,8 +461,6 @@ class MalmquistIndex:
         Arguments left as None take the estimator's parameters. Sets ``bootstrap_`` (firm-period
         intervals) and ``bootstrap_means_`` (annual and overall geometric means).
         """
-        from .bootstrap import simar_wilson
-
         self._check_fitted()
         n = self.n_bootstrap if n_bootstrap is None else n_bootstrap
         if not isinstance(n, (int, np.integer)) or n < 2:

@@ -93,12 +93,44 @@ def write_report(model: MalmquistIndex, out_dir: str | Path, *, title: str,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     fmt = "%.4f"
-    paths: dict[str, Path] = {}
-    groups = list(model.groups_)
-    orient = f"{model.orientation}-oriented"
+    paths, annual, sub = _write_tables(model, out, fmt)
+    fig_paths = save_figure(components_figure(model), out, "malmquist_components")
+    paths.update({"figure_png": fig_paths["png"], "figure_svg": fig_paths["svg"]})
+    failures = model.lp_status_[model.lp_status_["status"] != "optimal"]
+    boot = hasattr(model, "bootstrap_")
+    lines = _summary_lines(model, title, source_note, annual, sub, fmt)
+    lines += _lp_lines(model, failures) + _missing_lines(model)
+    if boot:
+        lines += _bootstrap_lines(model)
+    lines += ["## Files", ""]
+    lines += [f"- `{p.name}`" for p in paths.values()]
+    lines.append("")
+    report = out / "report.md"
+    report.write_text("\n".join(lines), encoding="utf-8")
+    paths["report"] = report
+    m = model.overall_mean_
+    full_manifest = dict(manifest or {})
+    full_manifest.update({
+        "orientation": model.orientation, "returns": model.returns,
+        "n_firms": len(model.firms_), "n_periods": len(model.periods_),
+        "n_indices": len(model.results_), "n_lps": len(model.lp_status_),
+        "n_lps_not_optimal": len(failures), "n_missing_firm_periods": len(model.missing_),
+        "overall_mean": {c: float(m[c]) for c in COMPONENTS},
+        "files": sorted(p.name for p in out.iterdir() if p.is_file()),
+    })
+    if boot:
+        full_manifest["bootstrap"] = model.bootstrap_info_
+    paths["manifest"] = write_manifest(out, full_manifest)
+    return paths
 
-    res = model.results_
-    paths["firm_period"] = write_table(res, out, "malmquist_firm_period", float_format=fmt,
+
+def _write_tables(model: MalmquistIndex, out: Path,
+                  fmt: str) -> tuple[dict[str, Path], pd.DataFrame, pd.DataFrame]:
+    """Every table as CSV, Markdown and LaTeX; returns the CSV paths, the annual means (with the
+    overall mean row) and the sub-group means."""
+    paths: dict[str, Path] = {}
+    orient = f"{model.orientation}-oriented"
+    paths["firm_period"] = write_table(model.results_, out, "malmquist_firm_period", float_format=fmt,
                                        caption=f"Malmquist index by firm and period ({orient})")["csv"]
     annual = _with_mean_row(model.annual_means_, "period", model.overall_mean_)
     paths["annual_means"] = write_table(annual, out, "malmquist_annual_means", float_format=fmt,
@@ -109,7 +141,7 @@ def write_report(model: MalmquistIndex, out_dir: str | Path, *, title: str,
     paths["efficiency"] = write_table(model.efficiency_, out, "malmquist_efficiency", float_format=fmt,
                                       caption="Technical efficiency: CRS, VRS, scale; CRS against "
                                               "adjacent technologies")["csv"]
-    sub = subgroup_table(model, groups)
+    sub = subgroup_table(model, list(model.groups_))
     if len(sub):
         paths["subgroup_means"] = write_table(sub, out, "malmquist_subgroup_means", float_format=fmt,
                                               caption="Summary of Malmquist means by sub-group")["csv"]
@@ -119,17 +151,20 @@ def write_report(model: MalmquistIndex, out_dir: str | Path, *, title: str,
     if len(model.missing_):
         paths["missing"] = write_table(model.missing_, out, "malmquist_missing",
                                        caption="Firm-periods absent from the panel")["csv"]
-    boot = hasattr(model, "bootstrap_")
-    if boot:
+    if hasattr(model, "bootstrap_"):
         paths["bootstrap_firm_period"] = write_table(
             model.bootstrap_, out, "malmquist_bootstrap_firm_period", float_format=fmt,
             caption="Simar-Wilson bootstrap intervals by firm and period")["csv"]
         paths["bootstrap_means"] = write_table(
             model.bootstrap_means_, out, "malmquist_bootstrap_means", float_format=fmt,
             caption="Simar-Wilson bootstrap intervals for annual and overall means")["csv"]
-    fig_paths = save_figure(components_figure(model), out, "malmquist_components")
-    paths.update({"figure_png": fig_paths["png"], "figure_svg": fig_paths["svg"]})
+    return paths, annual, sub
 
+
+def _summary_lines(model: MalmquistIndex, title: str, source_note: str, annual: pd.DataFrame,
+                   sub: pd.DataFrame, fmt: str) -> list[str]:
+    """Title, settings, the overall mean, and the annual, sub-group and firm means."""
+    groups = list(model.groups_)
     m = model.overall_mean_
     fm = model.firm_means_
     n_f = len(fm)
@@ -144,7 +179,7 @@ def write_report(model: MalmquistIndex, out_dir: str | Path, *, title: str,
              + (f"; groups: {', '.join(groups)}" if groups else ""),
              f"- Panel: {len(model.firms_)} firms, {len(model.periods_)} periods "
              f"({model.periods_[0]}–{model.periods_[-1]}), {len(model.panel_)} firm-period rows, "
-             f"{len(res)} adjacent-period indices",
+             f"{len(model.results_)} adjacent-period indices",
              "- Index from t−1 to t is labelled with period t; values above 1 mean improvement. "
              "Annual, firm, sub-group and overall means are geometric means.", "",
              "## Overall mean", "",
@@ -161,8 +196,13 @@ def write_report(model: MalmquistIndex, out_dir: str | Path, *, title: str,
                   "group it was in at period t.", "", to_markdown(sub, float_format=fmt), ""]
     lines += ["## Firm means (geometric)", "",
               f"See `malmquist_firm_means.csv` ({n_f} firms).", ""]
+    return lines
+
+
+def _lp_lines(model: MalmquistIndex, failures: pd.DataFrame) -> list[str]:
+    """How many LPs were solved and which did not solve to optimality."""
     n_lp = len(model.lp_status_)
-    lines += ["## Linear programmes", "",
+    lines = ["## Linear programmes", "",
               f"{n_lp} LPs solved (HiGHS via scipy.optimize.linprog); {len(failures)} not optimal."]
     if len(failures):
         counts = failures.groupby(["lp", "status"]).size().reset_index(name="n")
@@ -170,7 +210,12 @@ def write_report(model: MalmquistIndex, out_dir: str | Path, *, title: str,
                   "means skip them and `n_failed` counts the affected rows.", "",
                   to_markdown(counts)]
     lines.append("")
-    lines += ["## Missing firm-periods", ""]
+    return lines
+
+
+def _missing_lines(model: MalmquistIndex) -> list[str]:
+    """The firm-periods absent from an unbalanced panel."""
+    lines = ["## Missing firm-periods", ""]
     if len(model.missing_):
         per_firm = model.missing_.groupby("firm")["period"].apply(lambda s: ", ".join(map(str, s)))
         lines += [f"{len(model.missing_)} firm-period(s) absent (unbalanced panel). Each period's "
@@ -180,36 +225,23 @@ def write_report(model: MalmquistIndex, out_dir: str | Path, *, title: str,
     else:
         lines.append("None: the panel is balanced.")
     lines.append("")
-    if boot:
-        info = model.bootstrap_info_
-        bm = model.bootstrap_means_
-        ov = bm[bm["scope"] == "overall_mean"].set_index("component")
-        lines += ["## Bootstrap (Simar & Wilson 1999)", "",
-                  f"{info['n_bootstrap']} replicates, bandwidth h = {info['bandwidth']:.4f}, "
-                  f"{info['ci']} intervals at {100 * (1 - info['alpha']):.0f}%, random_state = "
-                  f"{info['random_state']}; {info['n_failed_lps']} bootstrap LPs not optimal.", ""]
-        for c in ov.index:
-            r = ov.loc[c]
-            lines.append(f"- overall {c.upper()}: {r['estimate']:.4f} "
-                         f"[{r['lower']:.4f}, {r['upper']:.4f}], bias {r['bias']:+.4f}")
-        sig = model.bootstrap_[model.bootstrap_["component"] == "tfpch"]["ci_excludes_1"]
-        lines += ["", f"Firm-period TFPCH intervals excluding 1: {int(sig.sum())} of {len(sig)}.",
-                  "PECH and SECH are not bootstrapped (see `bootstrap.py` for the approximations).", ""]
-    lines += ["## Files", ""]
-    lines += [f"- `{p.name}`" for p in paths.values()]
-    lines.append("")
-    report = out / "report.md"
-    report.write_text("\n".join(lines), encoding="utf-8")
-    paths["report"] = report
-    full_manifest = dict(manifest or {})
-    full_manifest.update({
-        "orientation": model.orientation, "returns": model.returns,
-        "n_firms": len(model.firms_), "n_periods": len(model.periods_), "n_indices": len(res),
-        "n_lps": n_lp, "n_lps_not_optimal": len(failures), "n_missing_firm_periods": len(model.missing_),
-        "overall_mean": {c: float(m[c]) for c in COMPONENTS},
-        "files": sorted(p.name for p in out.iterdir() if p.is_file()),
-    })
-    if boot:
-        full_manifest["bootstrap"] = model.bootstrap_info_
-    paths["manifest"] = write_manifest(out, full_manifest)
-    return paths
+    return lines
+
+
+def _bootstrap_lines(model: MalmquistIndex) -> list[str]:
+    """Bootstrap settings, overall intervals, and how many firm-period intervals exclude 1."""
+    info = model.bootstrap_info_
+    bm = model.bootstrap_means_
+    ov = bm[bm["scope"] == "overall_mean"].set_index("component")
+    lines = ["## Bootstrap (Simar & Wilson 1999)", "",
+              f"{info['n_bootstrap']} replicates, bandwidth h = {info['bandwidth']:.4f}, "
+              f"{info['ci']} intervals at {100 * (1 - info['alpha']):.0f}%, random_state = "
+              f"{info['random_state']}; {info['n_failed_lps']} bootstrap LPs not optimal.", ""]
+    for c in ov.index:
+        r = ov.loc[c]
+        lines.append(f"- overall {c.upper()}: {r['estimate']:.4f} "
+                     f"[{r['lower']:.4f}, {r['upper']:.4f}], bias {r['bias']:+.4f}")
+    sig = model.bootstrap_[model.bootstrap_["component"] == "tfpch"]["ci_excludes_1"]
+    lines += ["", f"Firm-period TFPCH intervals excluding 1: {int(sig.sum())} of {len(sig)}.",
+              "PECH and SECH are not bootstrapped (see `bootstrap.py` for the approximations).", ""]
+    return lines

@@ -18,7 +18,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
-from .render import Page, SiteContent
+from .pages import Page
+from .render import SiteContent
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -60,8 +61,6 @@ class _Server(ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:
         # A crawler killed mid-request (the resume test) resets its connections: not an error
         # of the site.
-        import sys
-
         if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
             return
         super().handle_error(request, client_address)

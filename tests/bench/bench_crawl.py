@@ -3,7 +3,7 @@
 Target (crawler issue): >= 150 documents/s parsed, tagged and stored on 2 cores. The demo site
 runs in its own process; the crawl in another, with its one writer (tagging + SQLite) either in a
 writer process (the default, ``ZHENGCE_WRITER=process``) or in the crawl process (``inline``),
-tagging there in a worker process (``ZHENGCE_TAG_WORKERS=1``) or not (0). All processes are
+tagging there in a worker process (``ZHENGCE_TAG_JOBS=1``) or not (0). All processes are
 pinned to at most 2 cores. Rates count documents stored (new + duplicate)
 per second of the crawl run (from the writer opening to its closing: Scrapy start-up excluded,
 pool start-up included), and per second of the whole ``run_crawl`` call (start-up included).
@@ -37,7 +37,7 @@ content = SiteContent({n}, 0)          # only for the start URLs of the prefectu
 t0 = time.perf_counter()
 c0 = time.process_time()
 summary = run_crawl(demo_targets(content), db, base_url={base!r}, throttle=False, progress=False,
-                    LOG_LEVEL="ERROR", ZHENGCE_WRITER={writer!r}, ZHENGCE_TAG_WORKERS={workers},
+                    LOG_LEVEL="ERROR", ZHENGCE_WRITER={writer!r}, ZHENGCE_TAG_JOBS={workers},
                     **DEMO_OVERRIDES)
 result["process_s"] = time.perf_counter() - t0
 result["crawl_cpu_s"] = time.process_time() - c0

@@ -363,7 +363,7 @@ def test_cli_paper_on_bundled_sample(tmp_path):
 
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["paper", "--out", str(out), "--db", str(tmp_path / "z.db"),
-                                      "--n-estimators", "40", "--n-jobs", "1"])
+                                      "--n-estimators", "40", "--jobs", "1"])
     assert result.exit_code == 0, result.output
     assert "coup paper: 293 REIGN 2019-2020 rows" in result.output
     assert "[SYNTHETIC data]" in result.output

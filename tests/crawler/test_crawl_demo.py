@@ -18,7 +18,7 @@ from zhengce.corpus.ingest import SourceRecord, make_doc_id, prepare_record
 from zhengce.corpus.tagging import parse_date_iso
 from zhengce.crawler.demo_crawl import demo_sites
 from zhengce.crawler.demo_site import DemoSite
-from zhengce.crawler.demo_site.render import key_of
+from zhengce.crawler.demo_site.pages import key_of
 from zhengce.crawler.sitespec import load_spec
 from zhengce.crawler.spiders import BUILTIN_SPIDERS
 from crawl_helpers import REPO, demo_crawl_args, query, run_zhengce, zhengce_command

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from zhengce.crawler.demo_site import DemoSite
-from zhengce.crawler.demo_site.render import key_of
+from zhengce.crawler.demo_site.pages import key_of
 from crawl_helpers import REPO, query, run_zhengce, zhengce_command
 
 SITES = ["govcn", "ndrc", "zhejiang", "jiangyin"]

@@ -9,7 +9,7 @@ from zhengce.corpus.ingest import SourceRecord
 from zhengce.crawler.extract import (cjk_share, decode_page, extract_labels, field_for_label,
                              find_doc_number, strip_tags)
 from zhengce.crawler.items import AttachmentItem, DocumentItem, RecordItem, RejectItem, from_wire, to_wire
-from zhengce.crawler.pipelines import DedupePipeline, NormalisePipeline, ValidatePipeline
+from zhengce.crawler.pipelines import DedupePipeline, NormalizePipeline, ValidatePipeline
 
 
 def test_label_aliases_and_padding():
@@ -103,14 +103,14 @@ def test_validate_turns_an_empty_page_into_a_reject():
     assert ValidatePipeline().process_item(kept) is kept
 
 
-def test_normalise_flags_text_that_is_not_chinese():
-    record = NormalisePipeline().process_item(_doc(title="Ã©Ã¦", text="Ã\x83Â©Ã¦Â\x80\n\n\nÂ", issuer=None))
+def test_normalize_flags_text_that_is_not_chinese():
+    record = NormalizePipeline().process_item(_doc(title="Ã©Ã¦", text="Ã\x83Â©Ã¦Â\x80\n\n\nÂ", issuer=None))
     assert isinstance(record, RecordItem)
     assert record.warnings[0].startswith("text does not look Chinese (CJK share 0.00 < 0.5)")
     assert record.record.hints["crawl_warnings"] == record.warnings
     assert record.record.fields["text"] == "Ã\x83Â©Ã¦Â\x80\nÂ"   # blank lines collapsed
     assert "issuer" not in record.record.fields
-    ok = NormalisePipeline().process_item(_doc(title="关于<em>汽车</em>的通知", text="正文内容"))
+    ok = NormalizePipeline().process_item(_doc(title="关于<em>汽车</em>的通知", text="正文内容"))
     assert ok.warnings == [] and ok.record.fields["title"] == "关于汽车的通知"
     assert ok.record.source == "ndrc" and ok.record.source_id == "https://www.ndrc.gov.cn/a.html"
 
@@ -119,7 +119,7 @@ def test_dedupe_drops_a_page_reached_again_through_an_alias():
     from scrapy.exceptions import DropItem
 
     pipe = DedupePipeline()
-    first = NormalisePipeline().process_item(_doc(title="通知", text="正文"))
+    first = NormalizePipeline().process_item(_doc(title="通知", text="正文"))
     assert pipe.process_item(first) is first
     again = RecordItem(site="ndrc", url="https://x/b", record=first.record)
     with pytest.raises(DropItem, match="already stored in this crawl: https://x/b"):

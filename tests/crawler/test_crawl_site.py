@@ -15,7 +15,7 @@ from zhengce.corpus.ingest import SourceRecord
 from zhengce.corpus.store import Store
 from zhengce.crawler.demo_site import DemoSite, SiteContent
 from zhengce.crawler.demo_site.files import make_docx, make_pdf
-from zhengce.crawler.demo_site.render import key_of
+from zhengce.crawler.demo_site.pages import key_of
 from zhengce.crawler.items import AttachmentItem, PageItem, RecordItem, RejectItem
 from zhengce.crawler.middlewares import BackoffRetryMiddleware
 from zhengce.crawler.spiders.govcn import GovcnSpider, _split_window
@@ -170,7 +170,7 @@ def _record(url: str, text: str) -> RecordItem:
 
 def test_writer_stores_documents_state_rejects_and_attachments(tmp_path):
     db = str(tmp_path / "w.db")
-    writer = StoreWriter(db, tag_workers=0).open()
+    writer = StoreWriter(db, tag_jobs=0).open()
     writer.add(_record("https://www.ndrc.gov.cn/a.html", "各省、自治区、直辖市发展改革委：加强汽车产业管理。"))
     writer.add(RejectItem(site="ndrc", url="https://www.ndrc.gov.cn/b.html", reason="HTTP 404",
                           http_status=404, state="failed"))

@@ -9,7 +9,9 @@ import pytest
 
 from zhengce.common.errors import UserError
 from zhengce.crawler.check import check_page
-from zhengce.crawler.demo_site.render import PROVINCE_LISTS, SiteContent, key_of
+from zhengce.crawler.demo_site.pages import key_of
+from zhengce.crawler.demo_site.portals import PROVINCE_LISTS
+from zhengce.crawler.demo_site.render import SiteContent
 from zhengce.crawler.sitespec import load_spec, parse_spec, shipped_specs
 from crawl_helpers import REPO, zhengce_command
 

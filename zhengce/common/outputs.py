@@ -23,9 +23,12 @@ CJK_FONT_CANDIDATES = (
     "Heiti SC", "AR PL UMing CN", "Droid Sans Fallback",
 )
 CJK_FONT_HELP = (
-    "no font that can draw Chinese was found: install one (Debian/Ubuntu: apt-get install "
-    "fonts-noto-cjk; macOS and Windows ship one) or set ZHENGCE_CJK_FONT to a .ttf/.otf/.ttc path"
+    "no font that can draw Chinese was found: pip install mplfonts (it ships Noto Sans CJK SC; "
+    "part of pip install 'zhengce[analysis]'), install a system one (Debian/Ubuntu: apt-get "
+    "install fonts-noto-cjk), or set ZHENGCE_CJK_FONT to a .ttf/.otf/.ttc path"
 )
+#: Noto Sans CJK SC as shipped by the ``mplfonts`` package (a dependency of zhengce[analysis])
+PACKAGED_CJK_FONT = ("mplfonts", "fonts", "NotoSansCJKsc-Regular.otf")
 
 
 def _fmt_cell(value: Any, float_format: str) -> str:
@@ -36,19 +39,28 @@ def _fmt_cell(value: Any, float_format: str) -> str:
     return str(value)
 
 
+def _cell_texts(frame: pd.DataFrame, float_format: str) -> pd.DataFrame:
+    """Every cell as the text both formats show: floats by ``float_format``, missing as empty."""
+    return frame.astype(object).map(lambda value: _fmt_cell(value, float_format))
+
+
+def _numeric_columns(frame: pd.DataFrame) -> list[bool]:
+    return [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+
+
 def to_markdown(df: pd.DataFrame, *, float_format: str = "%.4f", index: bool = False) -> str:
-    """A GitHub-flavoured Markdown table (no optional `tabulate` dependency)."""
+    """A GitHub-flavoured Markdown table by ``DataFrame.to_markdown`` (tabulate's pipe format):
+    numeric columns right-aligned, cells pre-formatted so values read as in the LaTeX table."""
     frame = df.reset_index() if index else df
-    header = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(header) + " |",
-             "| " + " | ".join("---:" if pd.api.types.is_numeric_dtype(frame[c]) else "---"
-                               for c in frame.columns) + " |"]
-    for row in frame.itertuples(index=False):
-        cells = [_fmt_cell(v, float_format).replace("|", "\\|") for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    # a "|" inside a cell would end it: tabulate's pipe format does not escape it
+    texts = _cell_texts(frame, float_format).map(lambda text: text.replace("|", "\\|"))
+    texts.columns = [str(c) for c in frame.columns]
+    align = ["right" if numeric else "left" for numeric in _numeric_columns(frame)]
+    return texts.to_markdown(index=False, tablefmt="pipe", disable_numparse=True,
+                             colalign=align or None) + "\n"
 
 
+# Styler escapes cells and headers (escape="latex"), not the caption: same characters here.
 _TEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                 "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
                 "^": r"\textasciicircum{}"}
@@ -60,20 +72,15 @@ def _tex_escape(text: str) -> str:
 
 def to_latex(df: pd.DataFrame, *, caption: str | None = None, label: str | None = None,
              float_format: str = "%.4f", index: bool = False) -> str:
-    """A booktabs LaTeX table (no jinja2 dependency, unlike ``DataFrame.to_latex``)."""
+    """A booktabs LaTeX table by ``Styler.to_latex``: numeric columns right-aligned, cells and
+    headers LaTeX-escaped, floated ``[htbp]`` and centred."""
     frame = df.reset_index() if index else df
-    align = "".join("r" if pd.api.types.is_numeric_dtype(frame[c]) else "l" for c in frame.columns)
-    out = ["\\begin{table}[htbp]", "\\centering"]
-    if caption:
-        out.append(f"\\caption{{{_tex_escape(caption)}}}")
-    if label:
-        out.append(f"\\label{{{label}}}")
-    out += [f"\\begin{{tabular}}{{{align}}}", "\\toprule",
-            " & ".join(_tex_escape(str(c)) for c in frame.columns) + " \\\\", "\\midrule"]
-    for row in frame.itertuples(index=False):
-        out.append(" & ".join(_tex_escape(_fmt_cell(v, float_format)) for v in row) + " \\\\")
-    out += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
-    return "\n".join(out) + "\n"
+    align = "".join("r" if numeric else "l" for numeric in _numeric_columns(frame))
+    styler = (_cell_texts(frame, float_format).style.hide(axis="index")
+              .format(escape="latex").format_index(escape="latex", axis=1))
+    return styler.to_latex(column_format=align, position="htbp", position_float="centering",
+                           hrules=True, label=label,
+                           caption=_tex_escape(caption) if caption else None)
 
 
 def write_table(df: pd.DataFrame, out_dir: str | Path, name: str, *, caption: str | None = None,
@@ -115,8 +122,28 @@ def write_manifest(out_dir: str | Path, manifest: Mapping[str, Any],
     return path
 
 
+def packaged_cjk_font() -> str | None:
+    """Noto Sans CJK SC from the ``mplfonts`` package, when it is installed (else None).
+
+    Found without importing the package (importing it changes matplotlib's settings).
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec(PACKAGED_CJK_FONT[0])
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(location).joinpath(*PACKAGED_CJK_FONT[1:])
+        if path.is_file():
+            return str(path)
+    return None
+
+
 def find_cjk_font() -> str | None:
-    """Path of an installed font that covers Chinese, or None."""
+    """Path of a font that covers Chinese, or None.
+
+    In order: ``$ZHENGCE_CJK_FONT``; the Noto Sans CJK SC that ``pip install zhengce[analysis]``
+    brings (mplfonts), so figures need no system package and look the same on every machine; then
+    the system's fonts.
+    """
     import os
 
     from matplotlib import font_manager
@@ -126,6 +153,9 @@ def find_cjk_font() -> str | None:
         if not Path(explicit).is_file():
             raise UserError(f"ZHENGCE_CJK_FONT={explicit} is not a file: point it at a .ttf/.otf/.ttc")
         return explicit
+    packaged = packaged_cjk_font()
+    if packaged:
+        return packaged
     by_name = {f.name: f.fname for f in font_manager.fontManager.ttflist}
     for family in CJK_FONT_CANDIDATES:
         if family in by_name:
