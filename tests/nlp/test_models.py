@@ -312,6 +312,24 @@ def test_dmr_fit_reports_progress_without_changing_the_result(monkeypatch):
         assert ", 140 documents inferred, " in lines[-1]
 
 
+
+def test_dmr_progress_always_shows_the_last_count(monkeypatch):
+    """Lines are throttled (at most one every PROGRESS_EVERY_S seconds), but the last count of a
+    step always gets through."""
+    from zhengce.nlp.topics.models import dmr_inference
+
+    _, corpus, dictionary, _, cov = synthetic(n_docs=240)
+    monkeypatch.setattr(dmr_inference, "PROGRESS_EVERY_S", 1e9)   # only the first and the last
+    lines: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        SeededDmrModel(None, 3, iterations=60, random_state=1, check_every=20, max_train_docs=100,
+                       infer_batch=50).fit(corpus, dictionary, cov, progress=lines.append)
+    assert [line.split(" sweeps")[0] for line in lines if line.startswith("DMR sampler:")] == [
+        "DMR sampler: 20/60", "DMR sampler: 60/60"]
+    assert [line.split(" documents")[0] for line in lines if line.startswith("DMR inference:")] == [
+        "DMR inference: 50/140", "DMR inference: 140/140"]
+
 def _worker_dies(run):
     os._exit(3)   # what the kernel's OOM killer does to a worker, as far as the pool can tell
 
