@@ -11,7 +11,7 @@ Two ways, chosen by the model's ``infer_batch``:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -19,9 +19,6 @@ from zhengce.common.parallel import LocalExecutor, WorkerDied, fork_available
 from zhengce.common.progress import Progress
 
 from .validation import batched
-
-if TYPE_CHECKING:
-    from .dmr import SeededDmrModel
 
 #: seconds between two progress lines of a fit step (tests set 0 to see every update)
 PROGRESS_EVERY_S = 2.0
@@ -36,18 +33,19 @@ def fit_progress(say: Callable[[str], None] | None, label: str, unit: str,
                     every=PROGRESS_EVERY_S, echo_final=True)
 
 
-def joint_infer(model: "SeededDmrModel", run: list) -> tuple[list[int], np.ndarray]:
-    """θ of one run of (d, words, metadata kwargs), sampled jointly on one thread."""
+def joint_infer(model, run: list) -> tuple[list[int], np.ndarray]:
+    """θ of one run of (d, words, metadata kwargs) under a fitted :class:`SeededDmrModel`,
+    sampled jointly on one thread."""
     tm = model.model_
     docs = [tm.make_doc(words, **kwargs) for _, words, kwargs in run]
     result, _ = tm.infer(docs, iterations=int(model.infer_iterations), workers=1, together=True)
     return [d for d, _, _ in run], np.asarray(result, dtype=np.float64)
 
 
-_JOINT_INFER_MODEL: "SeededDmrModel | None" = None   # set once in each forked worker process
+_JOINT_INFER_MODEL = None   # the fitted SeededDmrModel, set once in each forked worker process
 
 
-def joint_infer_init(model: "SeededDmrModel") -> None:
+def joint_infer_init(model) -> None:
     global _JOINT_INFER_MODEL
     _JOINT_INFER_MODEL = model
 
@@ -60,12 +58,12 @@ def joint_infer_run(run: list) -> tuple[list[int], np.ndarray, dict]:
     return ds, rows, process_peak("infer worker")
 
 
-def infer_into(model: "SeededDmrModel", theta: np.ndarray, items: Iterable, cells, features,
+def infer_into(model, theta: np.ndarray, items: Iterable, cells, features,
                numerics, n_jobs: int, batch_size: int = 2000,
                progress: Progress | None = None) -> set[int]:
-    """Write θ_d into ``theta`` for each (d, words) of ``items``; words the model never saw are
-    dropped, and a document left with none is skipped (the caller gives it the prior mean).
-    Returns the d's done; ``model.infer_worker_peaks_`` gets the workers' peak memory."""
+    """Write θ_d into ``theta`` for each (d, words) of ``items`` under ``model`` (a fitted
+    :class:`SeededDmrModel`); words the model never saw are dropped, and a document left with
+    none is skipped (the caller gives it the prior mean). Returns the d's done; ``model.infer_worker_peaks_`` gets the workers' peak memory."""
     known = set(model.model_.used_vocabs)
 
     def documents():
