@@ -24,6 +24,8 @@ from .dedupe import (NEAR_DUPLICATE_THRESHOLD, band_buckets, blob_to_signature, 
 from zhengce.common.errors import RecordError
 from zhengce.common.manifest import sha256_bytes, sha256_text
 from zhengce.common.memory import MemoryReport, process_peak
+from .fts import restore_fts_triggers, suspend_fts_triggers
+from .reference import build_reference_tables
 from .store import DOCUMENT_COLUMNS, Run, Store, to_json, utcnow
 
 MAX_TEXT_CHARS = 5_000_000
@@ -258,12 +260,15 @@ class Ingestor:
         start = time.monotonic()
         progress = Progress(f"loading {source}", self.total, enabled=self.progress)
         batches = _batched(records, self.batch_size)
+        # The store's own reference tables (divisions, agencies, sectors) go with its documents;
+        # an index left stale by an earlier crashed bulk load is repaired before writing to it.
+        build_reference_tables(self.store)
+        restore_fts_triggers(self.store)
         # A large load into an empty index builds the FTS index once at the end (about twice as
-        # fast as row-by-row triggers); if the process dies first, Store.open repairs the index.
+        # fast as row-by-row triggers); if the process dies first, the next load or search
+        # repairs the index.
         bulk_fts = (self.total or 0) >= self.parallel_threshold and self.store.count("search_index") == 0
         if bulk_fts:
-            from .fts import suspend_fts_triggers
-
             suspend_fts_triggers(self.store)
         try:
             for prepared_batch in self._prepare(batches, report.memory):
@@ -272,8 +277,6 @@ class Ingestor:
                                 f"stored {report.stored:,} rejected {report.rejected:,}")
         finally:
             if bulk_fts:
-                from .fts import restore_fts_triggers
-
                 restore_fts_triggers(self.store)
         progress.close()
         report.seconds = time.monotonic() - start

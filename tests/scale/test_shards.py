@@ -18,6 +18,7 @@ from zhengce.corpus.store import Store
 from zhengce.nlp import distributed as dist
 from zhengce.nlp.bow import TokenCorpus, build_dictionary
 from zhengce.nlp.models import LdaTopicModel
+from zhengce.nlp.shard_import import import_shards
 from zhengce.nlp.scheme import dictionary_scores, load_dictionary_scores, load_scheme
 from zhengce.nlp.segment import segment_corpus
 
@@ -254,8 +255,8 @@ def test_score_stage_gives_the_dictionary_measure(run):
 def test_import_is_idempotent_and_records_the_runs(run, tmp_path):
     store = Store.open(tmp_path / "fresh.db")
     fill_store(store)
-    first = sh.import_shards(store, run["root"])
-    second = sh.import_shards(store, run["root"])
+    first = import_shards(store, run["root"])
+    second = import_shards(store, run["root"])
     assert first == second
     assert first["tokens"] == {"documents": N_DOCS, "config_hash": run["segment"].fingerprint}
     assert first["doc_topics"] == {"documents": N_DOCS, "run_id": run["infer"].run_id}
@@ -279,9 +280,9 @@ def test_import_refuses_documents_the_store_does_not_have(run, tmp_path):
     store = Store.open(tmp_path / "short.db")
     fill_store(store, n_docs=44)
     with pytest.raises(UserError, match=r"1 document\(s\) are not in this database \(first: 'd044'\)"):
-        sh.import_shards(store, run["root"], kinds=["doc_topics"])
+        import_shards(store, run["root"], kinds=["doc_topics"])
     with pytest.raises(UserError, match="importable kinds"):
-        sh.import_shards(store, run["root"], kinds=["bow"])
+        import_shards(store, run["root"], kinds=["bow"])
     store.close()
 
 
