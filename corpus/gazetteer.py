@@ -63,8 +63,8 @@ class IssuerMatch:
     'central' | 'provincial' | 'prefecture' | 'county'. agency_id: canonical id of a central
     agency (also set for a local branch of one), else None. province/prefecture/county and their
     6-digit GB/T 2260 codes: the place, where known. matched: the part of ``name`` that was
-    recognised (an agency alias, or the place names, e.g. 北京市海淀区). body: what follows the
-    recognised part (人民政府办公厅), '' when nothing does. party: the name began with 中共 /
+    recognized (an agency alias, or the place names, e.g. 北京市海淀区). body: what follows the
+    recognized part (人民政府办公厅), '' when nothing does. party: the name began with 中共 /
     中国共产党. candidates: the agency ids or division codes left when the name alone does not
     decide between several (国家计委 without a year; 朝阳区 without its city); empty otherwise.
     """
@@ -374,7 +374,7 @@ class Gazetteer:
 
     # -- issuer resolution -------------------------------------------------------------------------
     def resolve_issuer(self, name: str, year: int | None = None) -> IssuerMatch | None:
-        """Level, place and agency of one issuer name; None when nothing is recognised.
+        """Level, place and agency of one issuer name; None when nothing is recognized.
 
         Pass one issuer at a time (split joint issuers first). ``year`` (of the document)
         settles aliases used by successive bodies (国家计委: spc before 1998, sdpc 1998-2003).

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from .dedupe import (NEAR_DUPLICATE_THRESHOLD, band_buckets, blob_to_signature, estimated_jaccard,
-                     fold_width, minhash, signature_to_blob, text_hash)
+                     dedupe_hash, fold_width, minhash, signature_to_blob)
 from zhengce.common.errors import RecordError
 from zhengce.common.manifest import sha256_bytes, sha256_text
 from zhengce.common.memory import MemoryReport, process_peak
@@ -108,7 +108,7 @@ def prepare_record(record: SourceRecord, *, index_text: bool = True) -> Prepared
             "source_url": record.source_url,
             "fetched_at": record.fetched_at,
             "text": text,
-            "text_hash": text_hash(folded, folded=True),
+            "text_hash": dedupe_hash(folded, folded=True),
             "n_chars": len(text),
             "raw_id": prepared.raw_id,
             "tagged_at": utcnow(),

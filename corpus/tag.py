@@ -146,7 +146,7 @@ def tag_fields(fields: dict[str, Any], hints: dict[str, Any] | None = None,
     validity_raw = _clean(fields.get("validity"))
     out["validity"] = tagging.parse_validity(validity_raw) if validity_raw else None
     if validity_raw and out["validity"] is None:
-        warnings.append(f"validity not recognised: {validity_raw!r}")
+        warnings.append(f"validity not recognized: {validity_raw!r}")
     out["category"] = _clean(fields.get("category"))
 
     # Sectors --------------------------------------------------------------------------------

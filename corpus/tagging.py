@@ -350,7 +350,7 @@ def parse_doc_number(s: str | None) -> DocNumber | None:
     """Parse a document number string; None for placeholders and strings that are not one.
 
     Whitespace anywhere in the string is ignored (国务院令第 260 号) and full-width digits and
-    brackets are read as ASCII. Three shapes are recognised, the whole string must be one of
+    brackets are read as ASCII. Three shapes are recognized, the whole string must be one of
     them (extra words around it make it garbage -> None; the caller keeps ``raw``):
 
     - bracketed: ``国发〔2001〕12号`` with any of 〔〕 [] （） () 【】 ［］ 〈〉 {} around the year,
@@ -553,7 +553,7 @@ ISSUER_KINDS = (
 #: Legal-hierarchy classes returned as ``DocType.effect_level``.
 EFFECT_LEVELS = ("法律", "行政法规", "司法解释", "部门规章", "地方性法规", "地方政府规章", "规范性文件")
 
-#: Form words recognised at the end of a title, longest first where one ends another.
+#: Form words recognized at the end of a title, longest first where one ends another.
 FORM_WORDS = (
     "答记者问", "指导意见", "实施意见", "解释", "意见", "细则", "办法", "规定", "条例", "规则",
     "决定", "决议", "命令", "通知", "通报", "公告", "通告", "批复", "复函", "函", "规划", "计划",
@@ -783,7 +783,7 @@ _VALIDITY_RULES = (
 
 
 def parse_validity(s: str | None) -> str | None:
-    """Normalise a validity (时效性) label to :data:`VALIDITY_VALUES`.
+    """Normalize a validity (时效性) label to :data:`VALIDITY_VALUES`.
 
     有效/现行有效/现行/生效 -> '有效'; 失效/已失效/废止/已废止/已被废止/废除 -> '失效';
     修改/已修改/修订/已修订/修正 -> '已修改'; anything containing 部分失效/部分废止/部分有效 ->
@@ -848,7 +848,7 @@ class HeaderEvent:
 
     actions: subset of ('adopted', 'approved', 'promulgated', 'effective', 'amended') in that
     order; empty when the line names no act (a bare date, or an adoption that only took effect
-    through a later 批准…修正 line). body: the normalised body named (国务院,
+    through a later 批准…修正 line). body: the normalized body named (国务院,
     全国人民代表大会常务委员会 ...), or None. text: the statement after the date, with bracketed
     titles shown as 《》. group: statements joined by 、/并经 on one line share a group number.
     """
@@ -870,7 +870,7 @@ class LawRefBookMeta:
     issuer: the body (or bodies, joined with 、) of the first adopting or promulgating statement;
     issuer_source says where it came from: 'header', 'title' (issuers named before 关于 in the
     title), 'path' (部门规章/<agency>/), 'folder' (行政法规 -> 国务院), or None.
-    doc_number: normalised number of the promulgating order/announcement (国务院令第260号), or a
+    doc_number: normalized number of the promulgating order/announcement (国务院令第260号), or a
     number given on its own header line. folder/category/region: from the record, else from the
     path; agency: the sub-folder of 部门规章; path_date: the '(2021-08-12)' file-name suffix, the
     date of the latest version.
@@ -976,7 +976,7 @@ def _strip_bracketed(s: str) -> str:
     return "".join(out)
 
 
-def _normalise_body(segment: str, title: str, region: str | None) -> str | None:
+def _normalize_body(segment: str, title: str, region: str | None) -> str | None:
     s = _BODY_LEAD_RE.sub("", segment)
     s = _PRC_RE.sub("", s)
     s = s.replace("常务员会", "常务委员会").replace("常务委员会会第", "常务委员会第")
@@ -1165,7 +1165,7 @@ def parse_lawrefbook_text(
             seg.eff_on_pub = True
             s = _EFFECTIVE_ON_PROMULGATION_RE.sub("", s)
         s = s.strip("、，,。;； ")
-        seg.body = _normalise_body(s, title_out, region)
+        seg.body = _normalize_body(s, title_out, region)
         if _AMEND_RE.search(s):
             seg.actions = {"amended"}
         else:

@@ -65,7 +65,7 @@ def migrate(db: sqlite_utils.Database) -> dict[str, list[str]]:
 
     Each migration runs in its own transaction together with the record of it; a database made
     before the migration sets existed (core schema version 1 in ``zhengce_meta``, the other
-    tables made on first use) is recognised: its tables are kept as they are, rows included.
+    tables made on first use) is recognized: its tables are kept as they are, rows included.
     """
     _refuse_newer(db)
     todo = pending(db)
