@@ -345,7 +345,7 @@ class Gazetteer:
         state_council_office, 国令 / 国发 / 国 -> state_council, 发改能源 -> ndrc, 环生态 -> mee).
 
         Accepts the full prefix or the issuer part left by
-        :func:`corpus.tagging.doc_number_issuer_prefix`. Longest listed prefix wins; a
+        :func:`zhengce.corpus.tagging.doc_number_issuer_prefix`. Longest listed prefix wins; a
         one-character prefix (财, 环 ...) is not used when the next character is 政 or 府 (the
         local-government pattern). Failing a listed prefix, an agency name at the start counts
         (商务部令 -> mofcom). With ``year``, the answer moves along the agency's lineage to the
@@ -530,8 +530,8 @@ class Gazetteer:
 
     # -- issuer kind -----------------------------------------------------------------------------
     def issuer_kind(self, match: IssuerMatch | None) -> str | None:
-        """The issuer kind :func:`corpus.tagging.classify_doc_type` understands
-        (:data:`corpus.tagging.ISSUER_KINDS`), or None when the match does not tell.
+        """The issuer kind :func:`zhengce.corpus.tagging.classify_doc_type` understands
+        (:data:`zhengce.corpus.tagging.ISSUER_KINDS`), or None when the match does not tell.
 
         Central: by agency kind (legislature and the head of state -> legislature, 国务院 ->
         state_council, 国务院办公厅 -> state_council_office, courts and procuratorate ->

@@ -1,10 +1,9 @@
 """Building the reference tables every corpus database carries, from the packaged data.
 
-The store's migrations create the tables (empty); :func:`build_reference_tables` fills them, and
-refills them when the data files or the build code change. The tables:
-
-Three reference tables travel inside every corpus database (built by
-:func:`ensure_reference_tables`, which :meth:`corpus.store.Store.open` calls):
+The store's migrations create the tables (empty, :mod:`zhengce.corpus.schema.corpus`);
+:func:`build_reference_tables` fills them, and refills them when the data files or the build code
+change. It is an explicit step of the code paths that read or write documents (ingest, retag, the
+gazetteer and sector taxonomy of a store, the analyses of agencies and sectors):
 
 ``divisions`` / ``division_aliases``
     China's province-, prefecture- and county-level divisions with their 6-digit GB/T 2260 codes,

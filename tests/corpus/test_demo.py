@@ -1,4 +1,4 @@
-"""The bundled demo corpus generator (corpus/demo.py) and its planted truth."""
+"""The bundled demo corpus generator (corpus/demo/) and its planted truth."""
 
 from __future__ import annotations
 
