@@ -495,7 +495,7 @@ class _Composer:
         lv = "市" if kind == "city" else kind
         return _Issuer(level="local", name=name, role="dept", site_kind=site_kind,
                        province=province, local=unit, local_kind=kind, prefix=None, order=None,
-                       addressee=f"各有关单位：" if rng.random() < 0.5 else
+                       addressee="各有关单位：" if rng.random() < 0.5 else
                        f"{lv}级各有关部门，各有关企业：",
                        forms={"notice": 3, "issuance": 2, "opinion": 1}, sectors=None,
                        prefix_by_sector=[], leaning=tuple(dept["leaning"]))
