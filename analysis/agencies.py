@@ -32,6 +32,7 @@ from typing import Mapping
 import pandas as pd
 
 from zhengce.common.errors import UserError
+from zhengce.corpus.reference import build_reference_tables
 
 from .data import has_table
 
@@ -75,6 +76,7 @@ def agencies_table(store) -> pd.DataFrame:
     if not has_table(store, "agencies"):
         raise UserError("the store has no agencies table (the gazetteer writes it): open the "
                         "store with Store.open so the reference tables are created")
+    build_reference_tables(store)  # an explicit step: opening a store only migrates it
     rows = list(store.db.query("select * from agencies"))
     frame = pd.DataFrame(rows)
     if frame.empty:

@@ -15,6 +15,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from zhengce.common.errors import UserError
+from zhengce.corpus.reference import build_reference_tables
 
 from .data import StrategyData, has_table
 
@@ -38,6 +39,7 @@ def default_comparison(store=None, pair: Sequence[str] = DEFAULT_PAIR) -> dict[s
     """The comparison sets ``pair``: from the store's ``sector_sets`` table (written by the
     gazetteer from corpus/data/sectors.yaml), else the fallback codes above."""
     if store is not None and has_table(store, "sector_sets"):
+        build_reference_tables(store)  # an explicit step: opening a store only migrates it
         rows = store.db.execute("select set_name, code from sector_sets").fetchall()
         sets: dict[str, list[str]] = {}
         for name, code in rows:

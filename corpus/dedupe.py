@@ -1,8 +1,9 @@
 """Duplicate and near-duplicate detection.
 
-- *Exact duplicates* (the same document from two sources) share a ``text_hash``: the SHA-256 of
-  the text after folding full-width forms to ASCII and removing all whitespace, so a repost that only differs in line breaks
-  or full-width spaces is recognised. They are stored once with both provenances.
+- *Exact duplicates* (the same document from two sources) share a ``text_hash``
+  (:func:`dedupe_hash`): the SHA-256 of the text after folding full-width forms to ASCII and
+  removing all whitespace, so a repost that only differs in line breaks or full-width spaces is
+  recognized. They are stored once with both provenances.
 - *Near duplicates* (reposts with an extra line, a changed header) are found with MinHash over
   character 5-shingles and banded LSH kept in the store (``minhash_bands``), and are *flagged*
   (``near_duplicates`` table, ``documents.repost_of``), never merged.
@@ -43,12 +44,10 @@ def fold_width(text: str) -> str:
     return text.translate(_WIDTH_FOLD)
 
 
-def canonical_text(text: str) -> str:
-    """Width-folded text with all whitespace removed: the form hashed for exact duplicates."""
-    return _WS.sub("", fold_width(text))
-
-
-def text_hash(text: str, *, folded: bool = False) -> str:
+def dedupe_hash(text: str, *, folded: bool = False) -> str:
+    """The exact-duplicate key stored as ``documents.text_hash``: SHA-256 of the width-folded
+    text with all whitespace removed (``folded=True``: ``text`` is already width-folded). Not
+    the token cache's ``text_hash`` (zhengce.nlp.text.segment), which hashes the raw text."""
     canonical = _WS.sub("", text if folded else fold_width(text))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

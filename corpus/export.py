@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -32,7 +32,7 @@ CODEBOOK: dict[str, tuple[str, str, str, list[str] | None]] = {
     "issuers": ("string", "Issuing bodies as written (JSON list; several = joint issuance 联合发文)", "issuer field split on spaces, 、 and 等; else the title's issuer", None),
     "issuer_raw": ("string", "Issuer field as delivered", "source field", None),
     "agency_id": ("string", "Canonical id of the lead central issuing agency", "gazetteer resolution of the lead issuer (agencies table; predecessors keep their own id, see agencies.successor_ids)", None),
-    "agency_ids": ("string", "Canonical ids of all recognised issuers (JSON list)", "gazetteer", None),
+    "agency_ids": ("string", "Canonical ids of all recognized issuers (JSON list)", "gazetteer", None),
     "level": ("string", "Administrative level of the issuer", "gazetteer resolution of the issuer (a provincial 转发 of a central document is provincial); else the title's place prefix; else the source's default", ["central", "provincial", "local"]),
     "level_detail": ("string", "Finer level", "gazetteer (municipality districts and counties are county; prefecture-level cities prefecture)", ["central", "provincial", "prefecture", "county"]),
     "province": ("string", "Province-level division of the issuer", "gazetteer (GB/T 2260 names)", None),
@@ -43,7 +43,7 @@ CODEBOOK: dict[str, tuple[str, str, str, list[str] | None]] = {
     "county_code": ("string", "GB/T 2260 code of the county", "gazetteer", None),
     "doc_type": ("string", "Document form (公文种类)", "source field, else the title's form word (通知, 意见, 办法 …)", None),
     "effect_level": ("string", "Effect level (效力级别)", "source field, else the source folder, else inferred from form and issuer", ["宪法", "法律", "行政法规", "司法解释", "部门规章", "地方性法规", "地方政府规章", "规范性文件", "案例"]),
-    "validity": ("string", "Validity (时效性)", "source field normalised", ["有效", "失效", "已修改", "部分失效", "尚未生效"]),
+    "validity": ("string", "Validity (时效性)", "source field normalized", ["有效", "失效", "已修改", "部分失效", "尚未生效"]),
     "issued_date": ("date", "成文日期 (date written/adopted)", "parsed from Chinese date formats; LawRefBook: promulgation, else adoption date", None),
     "published_date": ("date", "发布日期", "parsed", None),
     "effective_date": ("date", "施行日期", "parsed", None),

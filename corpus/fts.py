@@ -14,7 +14,6 @@ split the same way and the tokens are matched as a phrase.
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from functools import lru_cache
 
@@ -61,6 +60,7 @@ def search(store: Store, query: str, *, limit: int = 20, where: str | None = Non
            params: list | None = None) -> list[dict]:
     """Documents matching ``query`` (best first), with a highlighted snippet of the body."""
     expr = fts_query(query)
+    restore_fts_triggers(store)  # an index left stale by a crashed bulk load would miss rows
     sql = f"""
         select d.doc_id, d.title, d.level, d.province, d.year, d.issuer_raw, d.doc_number,
                snippet(search_index_fts, 1, '[', ']', '…', 16) as snippet,
@@ -83,31 +83,13 @@ def search(store: Store, query: str, *, limit: int = 20, where: str | None = Non
     return out
 
 
-def rebuild_index(store: Store) -> int:
-    """Re-segment every document into ``search_index`` (after changing the index segmenter)."""
-    db = store.db
-    n = 0
-    doc_ids = [r[0] for r in db.execute("select doc_id from documents order by rowid")]
-    with db.conn:
-        db.execute("delete from search_index")
-        for doc_id in doc_ids:
-            title, text = db.execute("select title, text from documents where doc_id = ?",
-                                     [doc_id]).fetchone()
-            db.execute("insert into search_index (rowid, doc_id, title, body) "
-                       "select rowid, ?, ?, ? from documents where doc_id = ?",
-                       [doc_id, segment_for_index(title or ""), segment_for_index(text), doc_id])
-            n += 1
-        db["search_index"].rebuild_fts()
-    return n
-
-
 STALE_KEY = "fts_triggers_suspended"
 
 
 def suspend_fts_triggers(store: Store) -> None:
     """Drop the search_index FTS triggers for a bulk load, remembering their SQL in
-    ``zhengce_meta`` so :func:`restore_fts_triggers` (or the next Store.open, after a crash) can
-    put them back and rebuild the index."""
+    ``zhengce_meta`` so :func:`restore_fts_triggers` can put them back and rebuild the index
+    (after a crash: before the next load or search)."""
     db = store.db
     triggers = db.execute("select name, sql from sqlite_master where type = 'trigger' "
                           "and tbl_name = 'search_index'").fetchall()

@@ -11,19 +11,23 @@ the uncommitted batch — and re-running the same load skips what was stored (id
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from .dedupe import (NEAR_DUPLICATE_THRESHOLD, band_buckets, blob_to_signature, estimated_jaccard,
-                     fold_width, minhash, signature_to_blob, text_hash)
+                     dedupe_hash, fold_width, minhash, signature_to_blob)
 from zhengce.common.errors import RecordError
 from zhengce.common.manifest import sha256_bytes, sha256_text
 from zhengce.common.memory import MemoryReport, process_peak
+from zhengce.common.parallel import LocalExecutor
+from zhengce.common.progress import Progress
+from .fts import restore_fts_triggers, suspend_fts_triggers
+from .reference import build_reference_tables
 from .store import DOCUMENT_COLUMNS, Run, Store, to_json, utcnow
 
 MAX_TEXT_CHARS = 5_000_000
@@ -106,7 +110,7 @@ def prepare_record(record: SourceRecord, *, index_text: bool = True) -> Prepared
             "source_url": record.source_url,
             "fetched_at": record.fetched_at,
             "text": text,
-            "text_hash": text_hash(folded, folded=True),
+            "text_hash": dedupe_hash(folded, folded=True),
             "n_chars": len(text),
             "raw_id": prepared.raw_id,
             "tagged_at": utcnow(),
@@ -192,41 +196,6 @@ class LoadReport:
                 f"records with unparsed fields {self.warnings:,}; {self.memory.line()}")
 
 
-class Progress:
-    """A live progress line on stderr: count, rate, time left."""
-
-    def __init__(self, label: str, total: int | None = None, *, enabled: bool | None = None,
-                 every: float = 1.0, stream=None):
-        self.label = label
-        self.total = total
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self.every = every
-        self.start = time.monotonic()
-        self._last = 0.0
-        self.count = 0
-
-    def update(self, n: int = 1, extra: str = "") -> None:
-        self.count += n
-        now = time.monotonic()
-        if not self.enabled or now - self._last < self.every:
-            return
-        self._last = now
-        elapsed = now - self.start
-        rate = self.count / elapsed if elapsed else 0.0
-        left = ""
-        if self.total and rate:
-            left = f", {max(self.total - self.count, 0) / rate:,.0f}s left"
-        of = f"/{self.total:,}" if self.total else ""
-        self.stream.write(f"\r{self.label}: {self.count:,}{of} ({rate:,.0f}/s{left}) {extra}   ")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled and self._last:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 class Ingestor:
     """Store records: one writer, batched commits, idempotent.
 
@@ -256,24 +225,25 @@ class Ingestor:
     def ingest(self, records: Iterable[SourceRecord], source: str) -> LoadReport:
         report = LoadReport(source=source)
         start = time.monotonic()
-        progress = Progress(f"loading {source}", self.total, enabled=self.progress)
+        progress = Progress(f"loading {source}", self.total, unit="record", enabled=self.progress)
         batches = _batched(records, self.batch_size)
+        # The store's own reference tables (divisions, agencies, sectors) go with its documents;
+        # an index left stale by an earlier crashed bulk load is repaired before writing to it.
+        build_reference_tables(self.store)
+        restore_fts_triggers(self.store)
         # A large load into an empty index builds the FTS index once at the end (about twice as
-        # fast as row-by-row triggers); if the process dies first, Store.open repairs the index.
+        # fast as row-by-row triggers); if the process dies first, the next load or search
+        # repairs the index.
         bulk_fts = (self.total or 0) >= self.parallel_threshold and self.store.count("search_index") == 0
         if bulk_fts:
-            from .fts import suspend_fts_triggers
-
             suspend_fts_triggers(self.store)
         try:
             for prepared_batch in self._prepare(batches, report.memory):
                 self.write_prepared(prepared_batch, report)
-                progress.update(len(prepared_batch),
-                                f"stored {report.stored:,} rejected {report.rejected:,}")
+                progress.update(len(prepared_batch), stored=f"{report.stored:,}",
+                                rejected=f"{report.rejected:,}")
         finally:
             if bulk_fts:
-                from .fts import restore_fts_triggers
-
                 restore_fts_triggers(self.store)
         progress.close()
         report.seconds = time.monotonic() - start
@@ -302,16 +272,20 @@ class Ingestor:
             for batch in batches:
                 yield _prepare_chunk(batch)
             return
-        # Parallel: keep at most 2 x n_jobs batches in flight so memory stays flat.
-        with ProcessPoolExecutor(max_workers=self.n_jobs) as pool:
-            pending = [(first, pool.submit(_prepare_chunk_remote, first))]
-            for batch in batches:
-                pending.append((batch, pool.submit(_prepare_chunk_remote, batch)))
-                if len(pending) >= 2 * self.n_jobs:
-                    records, fut = pending.pop(0)
-                    yield _reattach(records, fut.result(), memory)
-            for records, fut in pending:
-                yield _reattach(records, fut.result(), memory)
+        # Parallel: at most 2 x n_jobs batches in flight so memory stays flat; results come back
+        # in input order, so each meets the records it was computed from (kept here, not sent
+        # back through the pipe).
+        sent: deque[list[SourceRecord]] = deque()
+
+        def drawn() -> Iterator[list[SourceRecord]]:
+            for batch in itertools.chain([first], batches):
+                sent.append(batch)
+                yield batch
+
+        with LocalExecutor(self.n_jobs, what="tagging", fix="load with fewer --jobs") as executor:
+            for result in executor.map(_prepare_chunk_remote, drawn(), ordered=True,
+                                       max_in_flight=2 * self.n_jobs):
+                yield _reattach(sent.popleft(), result, memory)
 
     def write_prepared(self, batch: list[Prepared], report: LoadReport) -> None:
         """Decide what each record is (new / updated / unchanged / duplicate / reject), then
@@ -537,4 +511,4 @@ def record_from_json(source: str, source_id: str, obj: dict, fields: dict, **kw)
 
 
 __all__ = ["SourceRecord", "Ingestor", "LoadReport", "ingest_records", "prepare_record",
-           "make_doc_id", "record_from_json", "Progress", "to_json"]
+           "make_doc_id", "record_from_json", "to_json"]

@@ -27,7 +27,7 @@ import yaml
 
 from zhengce.common.errors import UserError
 from .ingest import Ingestor, LoadReport, SourceRecord
-from zhengce.common.manifest import sha256_bytes, sha256_text
+from zhengce.common.manifest import sha256_text
 from .store import Store
 
 CANONICAL_FIELDS = (

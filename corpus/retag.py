@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 
-from .ingest import Progress
+from zhengce.common.progress import Progress
+from .reference import build_reference_tables
 from .store import Store, utcnow
 from .tag import tag_fields
 
 
-
 def retag_all(store: Store, *, batch_size: int = 500, progress: bool | None = None) -> dict:
+    # the store's reference tables follow the gazetteer the documents are re-tagged with
+    build_reference_tables(store)
     db = store.db
     total = store.count("documents")
     changed = 0

@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from zhengce.common.errors import UserError
+from .reference import build_reference_tables, build_sector_rows
 
-KINDS = {2: "division", 3: "group", 4: "class"}
-N_DIVISIONS = 31
 MIN_TEXT_MATCHES = 2
 
 
@@ -53,83 +52,6 @@ class SectorMatch:
     matched_terms: tuple[str, ...]
     n_matches: int
     n_title_matches: int = 0
-
-
-def _sectors_file():
-    from .gazetteer import SECTORS_FILE
-
-    return SECTORS_FILE
-
-
-def _load_yaml(path):
-    from .gazetteer import _read_yaml
-
-    return _read_yaml(path)
-
-
-def _as_list(value, where: str, path) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise UserError(f"{path}: {where} must be a list of non-empty strings, got {value!r}")
-    return [v.strip() for v in value]
-
-
-def build_sector_rows() -> tuple[list[dict], list[dict]]:
-    """Rows of the ``sectors`` and ``sector_sets`` tables from ``corpus/data/sectors.yaml``,
-    validated (code shapes and nesting, 31 divisions, unique codes and keywords, set members)."""
-    path = _sectors_file()
-    data = _load_yaml(path) or {}
-    source = str(data.get("source") or "").strip()
-    rows: list[dict] = []
-    by_code: dict[str, dict] = {}
-    keyword_owner: dict[str, str] = {}
-
-    def add(entry, parent: str | None, where: str) -> dict:
-        if not isinstance(entry, dict):
-            raise UserError(f"{path}: {where} must be a mapping with code, name, keywords")
-        code, name = str(entry.get("code") or "").strip(), str(entry.get("name") or "").strip()
-        if not code.isdigit() or len(code) not in KINDS or not name:
-            raise UserError(f"{path}: {where} needs a 2-4 digit code and a name, got {code!r} {name!r}")
-        if parent is not None and (not code.startswith(parent) or len(code) != len(parent) + 1):
-            raise UserError(f"{path}: sector {code} is listed under {parent}; a {KINDS[len(code)]} "
-                            "code extends its parent's code by one digit")
-        if parent is None and len(code) != 2:
-            raise UserError(f"{path}: top-level sector {code} must be a 2-digit division")
-        if code in by_code:
-            raise UserError(f"{path}: sector code {code} appears twice")
-        keywords = _as_list(entry.get("keywords"), f"sector {code}.keywords", path)
-        for kw in keywords:
-            if kw in keyword_owner:
-                raise UserError(f"{path}: keyword {kw!r} is listed for {keyword_owner[kw]} and {code}; "
-                                "a keyword signals one sector")
-            keyword_owner[kw] = code
-        row = {"code": code, "name": name, "kind": KINDS[len(code)], "parent_code": parent,
-               "keywords": keywords, "source": source}
-        rows.append(row)
-        by_code[code] = row
-        return row
-
-    divisions = data.get("divisions")
-    if not isinstance(divisions, list):
-        raise UserError(f"{path}: no 'divisions' list; restore the file from zhengce")
-    for d in divisions:
-        div = add(d, None, "division entry")
-        for g in d.get("groups") or []:
-            group = add(g, div["code"], f"group of {div['code']}")
-            for c in g.get("classes") or []:
-                add(c, group["code"], f"class of {group['code']}")
-    n_div = sum(r["kind"] == "division" for r in rows)
-    if n_div != N_DIVISIONS:
-        raise UserError(f"{path}: {n_div} divisions listed; manufacturing (section C) has "
-                        f"{N_DIVISIONS} (13-43)")
-    set_rows = []
-    for set_name, codes in (data.get("sets") or {}).items():
-        for code in _as_list(codes, f"sets.{set_name}", path):
-            if code not in by_code:
-                raise UserError(f"{path}: set {set_name!r} names unknown sector {code!r}")
-            set_rows.append({"set_name": str(set_name), "code": code})
-    return rows, set_rows
 
 
 class SectorTaxonomy:
@@ -182,10 +104,7 @@ class SectorTaxonomy:
         """The taxonomy in a corpus database's ``sectors`` and ``sector_sets`` tables."""
         import json
 
-        names = store.db.table_names()
-        if "sectors" not in names or "sector_sets" not in names:
-            raise UserError(f"database {store.path} lacks the sectors tables: open it with "
-                            "Store.open(), which builds them")
+        build_reference_tables(store)
         rows = [{"code": c, "name": n, "kind": k, "parent_code": p,
                  "keywords": json.loads(kw) if kw else []}
                 for c, n, k, p, kw in store.db.execute(

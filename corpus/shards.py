@@ -1,10 +1,12 @@
 """Parquet shards: the corpus cut into files of N rows, for work on many machines.
 
 The SQLite store stays the one place results live (one writer, natural keys). For work that is
-embarrassingly parallel (normalise + segment, bag-of-words, topic inference, dictionary scoring;
+embarrassingly parallel (normalize + segment, bag-of-words, topic inference, dictionary scoring;
 see :mod:`nlp.distributed`) the documents are exported to Parquet shards, each shard is processed
 independently — in a local process pool or on a Dask cluster — into a result shard, and the
-result shards are imported back into the store. Nothing here holds more than one shard in memory.
+result shards are imported back into the store (:mod:`zhengce.nlp.shard_import`: importing tokens
+re-registers the segmenter configuration, which is the NLP layer's). Nothing here holds more than
+one shard in memory.
 
 Layout of a shard folder ``DIR``::
 
@@ -33,7 +35,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from zhengce.common.errors import UserError
 from .store import Store, utcnow
@@ -342,9 +344,6 @@ def export_tokens(store: Store, out: str | os.PathLike, config_hash: str, *,
     """Write the token cache of one segmentation (``tokens`` under ``config_hash``) to
     ``out/tokens``, so inference or scoring can run on shards of an already segmented corpus.
     The segmenter configuration goes into the manifest (import re-registers it)."""
-    from zhengce.nlp.text.segment import ensure_token_tables
-
-    ensure_token_tables(store)
     cfg = store.db.execute("select config from segmenter_configs where config_hash = ?",
                            [config_hash]).fetchone()
     if cfg is None:
@@ -369,7 +368,7 @@ def export_tokens(store: Store, out: str | os.PathLike, config_hash: str, *,
 # Import into the store
 # ---------------------------------------------------------------------------------------------
 
-def _check_known_documents(store: Store, doc_ids: list[str], where: str) -> None:
+def check_known_documents(store: Store, doc_ids: list[str], where: str) -> None:
     conn = store.db.conn
     conn.execute("create temp table if not exists _zc_import_ids (doc_id text primary key)")
     conn.execute("delete from _zc_import_ids")
@@ -384,7 +383,7 @@ def _check_known_documents(store: Store, doc_ids: list[str], where: str) -> None
                         f"{missing[0]!r}); import into the database the shards were exported from")
 
 
-def _ensure_run(store: Store, run_id: str, stage: str, params: dict, started_at: str | None,
+def record_imported_run(store: Store, run_id: str, stage: str, params: dict, started_at: str | None,
                 finished_at: str | None, summary: dict) -> bool:
     """Record the run that made imported results (once); True when newly recorded."""
     from zhengce.common.manifest import make_manifest
@@ -401,52 +400,13 @@ def _ensure_run(store: Store, run_id: str, stage: str, params: dict, started_at:
     return True
 
 
-def _import_tokens(store: Store, sset: ShardSet) -> int:
-    from zhengce.nlp.text.normalize import Normalizer
-    from zhengce.nlp.text.segment import ensure_token_tables, register_config
-
-    ensure_token_tables(store)
-    config_hash = sset.manifest.get("config_hash")
-    cfg = sset.manifest.get("segmenter_config") or {}
-    try:
-        normalizer = Normalizer(**cfg["normalizer"]["params"])
-        from zhengce.nlp.text.segment import Segmenter
-
-        segmenter = Segmenter(**cfg["segmenter"]["params"])
-    except (KeyError, TypeError):
-        raise UserError(f"{sset.folder / MANIFEST} has no usable segmenter_config; re-run "
-                        "zhengce shards segment") from None
-    registered = register_config(store, normalizer, segmenter)
-    if registered != config_hash:
-        raise UserError(f"{sset.folder}: the tokens were made under config {config_hash} but this "
-                        f"installation's dictionaries give {registered}; import with the same "
-                        "zhengce version and dictionary files the workers used")
-    n = 0
-    conn = store.db.conn
-    for path in sset.paths():
-        table = read_table(path)
-        ids = table.column("doc_id").to_pylist()
-        _check_known_documents(store, ids, str(path))
-        hashes = set(table.column("config_hash").unique().to_pylist())
-        if hashes != {config_hash}:
-            raise UserError(f"{path} holds tokens of configs {sorted(hashes)}, the manifest says "
-                            f"{config_hash}; re-run zhengce shards segment")
-        with conn:
-            conn.executemany(
-                "insert or replace into tokens (doc_id, config_hash, tokens, n_tokens, text_hash) "
-                "values (?, ?, ?, ?, ?)",
-                zip(ids, table.column("config_hash").to_pylist(), table.column("tokens").to_pylist(),
-                    table.column("n_tokens").to_pylist(), table.column("text_hash").to_pylist()))
-        n += len(ids)
-    return n
-
-
-def _import_long(store: Store, sset: ShardSet, table_name: str, columns: list[str], stage: str,
-                 ensure) -> tuple[int, str]:
+def import_run_rows(store: Store, sset: ShardSet, table_name: str, columns: list[str],
+                    stage: str) -> tuple[int, str]:
+    """Import the run-keyed result shards ``sset`` (one run id) into ``table_name``; record the
+    run that made them. Returns the number of documents and the run id."""
     run_id = sset.manifest.get("run_id")
     if not run_id:
         raise UserError(f"{sset.folder / MANIFEST} has no run_id; re-run the stage that wrote it")
-    ensure(store)
     conn = store.db.conn
     marks = ", ".join("?" * len(columns))
     sql = f"insert or replace into [{table_name}] ({', '.join(columns)}) values ({marks})"
@@ -458,59 +418,13 @@ def _import_long(store: Store, sset: ShardSet, table_name: str, columns: list[st
             raise UserError(f"{path} holds rows of run(s) {sorted(runs - {run_id})}, the manifest "
                             f"says {run_id}; re-run the stage that wrote {sset.folder}")
         ids = table.column("doc_id").unique().to_pylist()
-        _check_known_documents(store, ids, str(path))
+        check_known_documents(store, ids, str(path))
         with conn:
             conn.executemany(sql, zip(*(table.column(c).to_pylist() for c in columns)))
         n += len(ids)
     params = dict(sset.manifest.get("params", {}))
-    _ensure_run(store, run_id, stage, params, sset.manifest.get("started_at"),
+    record_imported_run(store, run_id, stage, params, sset.manifest.get("started_at"),
                 sset.manifest.get("finished_at"),
                 {"n_documents": sset.n_documents, "from_shards": str(sset.folder),
                  **sset.manifest.get("summary", {})})
     return n, run_id
-
-
-def import_shards(store: Store, root: str | os.PathLike,
-                  kinds: Sequence[str] | None = None) -> dict[str, Any]:
-    """Import the result shards under ``root`` into the store, idempotently.
-
-    ``kinds`` (default: every importable kind present) among ``tokens`` (into the token cache,
-    registering the segmenter configuration), ``doc_topics`` (θ under the inference run id, with
-    a ``runs`` row for that run) and ``dictionary_scores`` (likewise). Returns per kind the number
-    of documents imported and, for run-keyed kinds, the run id.
-    """
-    root = Path(root)
-    if not root.is_dir():
-        raise UserError(f"shard folder {root} does not exist; pass the DIR given to shards export")
-    wanted = list(kinds) if kinds else [k for k in IMPORTABLE if has_shards(root, k)]
-    for kind in wanted:
-        if kind not in IMPORTABLE:
-            raise UserError(f"cannot import {kind!r} shards; importable kinds are "
-                            f"{', '.join(IMPORTABLE)}")
-    if not wanted:
-        raise UserError(f"{root} holds no result shards (tokens, doc_topics, dictionary_scores): "
-                        "run zhengce shards segment / infer / score first")
-    out: dict[str, Any] = {}
-    with store.run("shards_import", {"root": str(root), "kinds": wanted}) as run:
-        for kind in wanted:
-            sset = shard_set(root, kind)
-            if kind == "tokens":
-                out["tokens"] = {"documents": _import_tokens(store, sset),
-                                 "config_hash": sset.manifest.get("config_hash")}
-            elif kind == "doc_topics":
-                from zhengce.nlp.topics.labels import ensure_topic_tables
-
-                n, run_id = _import_long(store, sset, "doc_topics",
-                                         ["run_id", "doc_id", "topic", "weight"], "topics_infer",
-                                         lambda s: ensure_topic_tables(s.db))
-                out["doc_topics"] = {"documents": n, "run_id": run_id}
-            else:
-                from zhengce.nlp.scheme import ensure_scores_table
-
-                n, run_id = _import_long(store, sset, "dictionary_scores",
-                                         ["run_id", "doc_id", "category", "n_terms",
-                                          "weighted_terms", "n_tokens", "share", "share_of_scheme"],
-                                         "dictionary_scores", ensure_scores_table)
-                out["dictionary_scores"] = {"documents": n, "run_id": run_id}
-        run.summary.update(out)
-    return out

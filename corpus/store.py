@@ -2,7 +2,11 @@
 
 Every stage of the pipeline reads its input from a :class:`Store` and writes its output back,
 tagged with a run id whose manifest (parameters, seeds, input hashes, package versions) lives in
-the ``runs`` table. The schema is versioned; :func:`migrate` brings any older file up to date.
+the ``runs`` table. Every table comes from a named migration (:mod:`zhengce.corpus.schema`);
+opening a store applies the pending ones and does nothing else. Filling the reference tables
+(:func:`zhengce.corpus.reference.build_reference_tables`) and repairing the full-text index after
+a crashed bulk load (:func:`zhengce.corpus.fts.repair_fts`) are explicit steps of the code paths
+that need them.
 
 Conventions (see ../shared/reference/library-pitfalls.md):
 - WAL journal, and exactly one writer per database at a time (loaders and the crawler pipeline
@@ -25,10 +29,14 @@ from typing import Any, Iterable, Iterator
 import sqlite_utils
 
 from zhengce.common.errors import UserError
+from .schema import migrate
+from .schema.corpus import DOCUMENT_COLUMNS
+
+__all__ = ["DB_ENV_VAR", "DEFAULT_DB", "DOCUMENT_COLUMNS", "Run", "Store", "migrate",
+           "resolve_db_path", "to_json", "utcnow"]
 
 DEFAULT_DB = Path("data") / "zhengce.db"
 DB_ENV_VAR = "ZHENGCE_DB"
-SCHEMA_VERSION = 1
 
 
 def resolve_db_path(path: str | os.PathLike | None = None) -> str:
@@ -54,138 +62,10 @@ def to_json(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=isinstance(value, dict))
 
 
-# ---------------------------------------------------------------------------------------------
-# Schema. Each entry is one migration; migrations are applied in order and recorded in
-# ``zhengce_meta``. Never edit a released migration: add a new one.
-# ---------------------------------------------------------------------------------------------
-
-DOCUMENT_COLUMNS: dict[str, type] = {
-    "doc_id": str,
-    "source": str,
-    "source_id": str,
-    "source_url": str,
-    "title": str,
-    "doc_number": str,
-    "doc_number_prefix": str,
-    "doc_number_year": int,
-    "doc_number_serial": int,
-    "issuers": str,  # JSON list of issuer names as written (joint issuance = several)
-    "issuer_raw": str,
-    "agency_id": str,  # canonical id of the lead issuing agency (agencies.agency_id)
-    "agency_ids": str,  # JSON list: every recognised issuer
-    "level": str,  # central / provincial / local
-    "level_detail": str,  # central / provincial / prefecture / county
-    "province": str,
-    "province_code": str,
-    "prefecture": str,
-    "prefecture_code": str,
-    "county": str,
-    "county_code": str,
-    "doc_type": str,
-    "effect_level": str,
-    "validity": str,
-    "issued_date": str,
-    "published_date": str,
-    "effective_date": str,
-    "amended_dates": str,  # JSON list
-    "year": int,  # analysis year: issued, else published, else effective
-    "sectors": str,  # JSON list of sector codes (detail with evidence in document_sectors)
-    "category": str,  # the source's own subject category, as given
-    "fetched_at": str,
-    "text": str,
-    "text_hash": str,
-    "n_chars": int,
-    "repost_of": str,  # doc_id of a near-identical earlier document, when flagged
-    "warnings": str,  # JSON list of tagging warnings (unparsed fields left null)
-    "source_fields": str,  # JSON: the source's metadata strings + hints, input of re-tagging
-    "raw_id": str,
-    "tagged_at": str,
-    "created_at": str,
-    "updated_at": str,
-}
-
-
-def _m1_initial(db: sqlite_utils.Database) -> None:
-    db["documents"].create(DOCUMENT_COLUMNS, pk="doc_id", not_null={"text", "source"})
-    for cols in (["level"], ["province"], ["year"], ["doc_type"], ["agency_id"], ["text_hash"],
-                 ["source", "source_id"], ["source_url"]):
-        db["documents"].create_index(cols)
-    db["document_sources"].create(
-        {"doc_id": str, "source": str, "source_id": str, "source_url": str, "raw_id": str,
-         "first_seen": str, "relation": str},
-        pk=("doc_id", "source", "source_id"),
-    )
-    db["document_sources"].create_index(["source", "source_id"])
-    db["document_sources"].create_index(["source_url"])
-    db["raw_records"].create(
-        {"raw_id": str, "source": str, "source_id": str, "source_url": str,
-         "content_type": str, "encoding": str, "payload": bytes, "n_bytes": int,
-         "fetched_at": str, "loader": str},
-        pk="raw_id",
-    )
-    db["raw_records"].create_index(["source", "source_id"])
-    db["rejects"].create(
-        {"id": int, "run_id": str, "stage": str, "source": str, "record_ref": str,
-         "reason": str, "payload": bytes, "created_at": str},
-        pk="id",
-    )
-    db["rejects"].create_index(["run_id"])
-    db["runs"].create(
-        {"run_id": str, "stage": str, "status": str, "started_at": str, "finished_at": str,
-         "params": str, "manifest": str, "summary": str},
-        pk="run_id",
-    )
-    db["near_duplicates"].create(
-        {"doc_id": str, "similar_doc_id": str, "similarity": float, "method": str},
-        pk=("doc_id", "similar_doc_id"),
-    )
-    db["minhash"].create({"doc_id": str, "signature": bytes}, pk="doc_id")
-    db["minhash_bands"].create(
-        {"band": int, "bucket": str, "doc_id": str}, pk=("band", "bucket", "doc_id")
-    )
-    db["document_sectors"].create(
-        {"doc_id": str, "sector_code": str, "matched_terms": str, "n_matches": int},
-        pk=("doc_id", "sector_code"),
-    )
-    db["document_sectors"].create_index(["sector_code"])
-    # Segmented, space-joined text for FTS5 (the default tokenizer finds nothing in unsegmented
-    # Chinese; trigram misses two-character words).
-    db["search_index"].create({"doc_id": str, "title": str, "body": str}, pk="doc_id")
-    db["search_index"].enable_fts(["title", "body"], create_triggers=True, tokenize="unicode61")
-
-
-MIGRATIONS = [_m1_initial]
-assert len(MIGRATIONS) == SCHEMA_VERSION
-
-
-def schema_version(db: sqlite_utils.Database) -> int:
-    if "zhengce_meta" not in db.table_names():
-        return 0
-    row = db.execute("select value from zhengce_meta where key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
-
-
-def migrate(db: sqlite_utils.Database) -> int:
-    """Apply every pending migration; return the resulting schema version."""
-    current = schema_version(db)
-    if current > SCHEMA_VERSION:
-        raise UserError(
-            f"database schema version {current} is newer than this zhengce ({SCHEMA_VERSION}): "
-            "upgrade zhengce (pip install -U zhengce)"
-        )
-    for number in range(current + 1, SCHEMA_VERSION + 1):
-        with db.conn:
-            MIGRATIONS[number - 1](db)
-            db["zhengce_meta"].upsert(
-                {"key": "schema_version", "value": str(number)}, pk="key"
-            )
-            db["zhengce_meta"].upsert({"key": f"migration_{number}", "value": utcnow()}, pk="key")
-    return SCHEMA_VERSION
-
-
 @dataclass
 class Store:
-    """A corpus store. ``Store.open()`` for a file, ``Store.memory()`` for tests."""
+    """A corpus store. ``Store.open()`` for a file (migrated to the current schema),
+    ``Store.memory()`` for tests."""
 
     db: sqlite_utils.Database
     path: str
@@ -213,14 +93,7 @@ class Store:
         db.execute("pragma foreign_keys = on")
         db.execute("pragma synchronous = normal")
         migrate(db)
-        store = cls(db=db, path=path)
-        from .gazetteer import ensure_reference_tables  # local import: gazetteer uses Store
-
-        ensure_reference_tables(store)
-        from .fts import restore_fts_triggers  # repairs the index after a crashed bulk load
-
-        restore_fts_triggers(store)
-        return store
+        return cls(db=db, path=path)
 
     @classmethod
     def memory(cls) -> "Store":

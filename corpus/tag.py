@@ -1,7 +1,7 @@
-"""Tag one record: the parsing functions of :mod:`corpus.tagging` plus the gazetteer.
+"""Tag one record: the parsing functions of :mod:`zhengce.corpus.tagging` plus the gazetteer.
 
 :func:`tag_fields` is the single place where a source's raw metadata strings become document
-columns. Loaders and the crawler both call it (through :mod:`corpus.ingest`), and
+columns. Loaders and the crawler both call it (through :mod:`zhengce.corpus.ingest`), and
 ``zhengce retag`` re-runs it over ``raw_records`` without re-fetching anything.
 
 Unparseable values are left null and a warning naming the field and the value is recorded in
@@ -52,8 +52,9 @@ def tag_fields(fields: dict[str, Any], hints: dict[str, Any] | None = None,
                gazetteer: Gazetteer | None = None) -> tuple[dict[str, Any], list[dict]]:
     """Document columns and sector matches for one record's raw fields.
 
-    ``fields`` uses the canonical names of :data:`corpus.loaders.CANONICAL_FIELDS`; ``hints``
-    carries source-specific parse results (LawRefBook's region and folder, amendment dates).
+    ``fields`` uses the canonical names of :data:`zhengce.corpus.loaders.CANONICAL_FIELDS`;
+    ``hints`` carries source-specific parse results (LawRefBook's region and folder, amendment
+    dates).
     """
     hints = hints or {}
     gaz = gazetteer or Gazetteer.default()
@@ -65,8 +66,21 @@ def tag_fields(fields: dict[str, Any], hints: dict[str, Any] | None = None,
         title = _HEADING.sub("", title)
     out["title"] = title
     text = str(fields.get("text") or "")
+    raw_number, number = _tag_doc_number(fields, out, warnings)
+    year = _tag_dates(fields, hints, number, out, warnings)
+    names, lead = _tag_issuer(fields, hints, title, year, number, gaz, out, warnings)
+    _tag_form(fields, hints, title, raw_number, names, lead, gaz, out, warnings)
 
-    # 发文字号 -------------------------------------------------------------------------------
+    sector_matches = match_sectors(title or "", text)
+    sectors = [{"sector_code": s.sector_code, "matched_terms": to_json(list(s.matched_terms)),
+                "n_matches": s.n_matches} for s in sector_matches]
+    out["sectors"] = to_json([s["sector_code"] for s in sectors])
+    out["warnings"] = to_json(warnings)
+    return out, sectors
+
+
+def _tag_doc_number(fields: dict, out: dict, warnings: list[str]):
+    """发文字号: the number as written and its parts; returns (raw number, parsed or None)."""
     raw_number = _clean(fields.get("doc_number"))
     number = None
     if raw_number and not tagging.is_placeholder(raw_number):
@@ -77,8 +91,12 @@ def tag_fields(fields: dict[str, Any], hints: dict[str, Any] | None = None,
     out["doc_number_prefix"] = number.prefix if number else None
     out["doc_number_year"] = number.year if number else None
     out["doc_number_serial"] = number.serial if number else None
+    return raw_number, number
 
-    # Dates --------------------------------------------------------------------------------
+
+def _tag_dates(fields: dict, hints: dict, number, out: dict, warnings: list[str]) -> int | None:
+    """Issued / published / effective / amended dates, and the analysis year: issued, else
+    published, else effective, else the year in the document number."""
     issued = _date(fields, "issued_date", warnings)
     published = _date(fields, "published_date", warnings)
     effective = _date(fields, "effective_date", warnings)
@@ -93,8 +111,13 @@ def tag_fields(fields: dict[str, Any], hints: dict[str, Any] | None = None,
     if year is None and number is not None and number.year:
         year = number.year
     out["year"] = year
+    return year
 
-    # Issuers → level, region, agency --------------------------------------------------------
+
+def _tag_issuer(fields: dict, hints: dict, title: str | None, year: int | None, number,
+                gaz: Gazetteer, out: dict, warnings: list[str]):
+    """Issuers -> level, region and agency (the lead issuer, else the title, else the number's
+    prefix); site defaults fill what the issuer did not tell. Returns (names, lead match)."""
     issuer_raw = _clean(fields.get("issuer"))
     names = tagging.split_issuers(issuer_raw) if issuer_raw else []
     if not names and title:
@@ -109,8 +132,7 @@ def tag_fields(fields: dict[str, Any], hints: dict[str, Any] | None = None,
         agency = gaz.agency_for_doc_number_prefix(number.prefix, year)
         if agency:
             lead = gaz.resolve_issuer(gaz.agency_name(agency), year)
-    region = hints.get("region")
-    if lead is None and region == "全国":
+    if lead is None and hints.get("region") == "全国":
         out.update(level="central", level_detail="central")
     if names and not matches:
         warnings.append(f"issuer not in the gazetteer: {'、'.join(names)}")
@@ -130,8 +152,13 @@ def tag_fields(fields: dict[str, Any], hints: dict[str, Any] | None = None,
         out["level_detail"] = out["level"]
     agency_ids = sorted({m.agency_id for m in matches if m.agency_id})
     out["agency_ids"] = to_json(agency_ids)
+    return names, lead
 
-    # Document type, effect level, validity --------------------------------------------------
+
+def _tag_form(fields: dict, hints: dict, title: str | None, raw_number: str | None,
+              names: list[str], lead, gaz: Gazetteer, out: dict, warnings: list[str]) -> None:
+    """Document type, effect level (the source's, else LawRefBook's folder, else the form's),
+    validity and the source's own category."""
     issuer_kind = gaz.issuer_kind(lead) if lead is not None else None
     lead_name = names[0] if names else (lead.name if lead is not None else None)
     doc_type = tagging.classify_doc_type(title or "", raw_number, issuer=lead_name,
@@ -146,13 +173,5 @@ def tag_fields(fields: dict[str, Any], hints: dict[str, Any] | None = None,
     validity_raw = _clean(fields.get("validity"))
     out["validity"] = tagging.parse_validity(validity_raw) if validity_raw else None
     if validity_raw and out["validity"] is None:
-        warnings.append(f"validity not recognised: {validity_raw!r}")
+        warnings.append(f"validity not recognized: {validity_raw!r}")
     out["category"] = _clean(fields.get("category"))
-
-    # Sectors --------------------------------------------------------------------------------
-    sector_matches = match_sectors(title or "", text)
-    sectors = [{"sector_code": s.sector_code, "matched_terms": to_json(list(s.matched_terms)),
-                "n_matches": s.n_matches} for s in sector_matches]
-    out["sectors"] = to_json([s["sector_code"] for s in sectors])
-    out["warnings"] = to_json(warnings)
-    return out, sectors

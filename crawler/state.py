@@ -1,6 +1,7 @@
 """Crawl state in the corpus store: what was fetched, when, with what outcome.
 
-Tables (created on first use; every write is an idempotent upsert):
+Tables (created by the store's migrations, zhengce.corpus.schema.crawl; every write is an
+idempotent upsert):
 
 ``crawl_state``  url (pk), site, kind (list | api | detail | attachment), status, http_status,
                  fetched_at, doc_id, attempts, last_error, warnings (JSON list)
@@ -24,29 +25,8 @@ from typing import Iterable
 
 import sqlite_utils
 
-CRAWL_STATE_COLUMNS = {
-    "url": str, "site": str, "kind": str, "status": str, "http_status": int,
-    "fetched_at": str, "doc_id": str, "attempts": int, "last_error": str, "warnings": str,
-}
-ATTACHMENT_COLUMNS = {
-    "doc_id": str, "url": str, "sha256": str, "filename_as_given": str, "content_type": str,
-    "n_bytes": int, "path": str, "text": str, "status": str, "site": str, "fetched_at": str,
-}
 DONE_STATUSES = ("stored", "rejected")
 FETCHED_KINDS = ("detail", "attachment")
-
-
-def ensure_crawl_tables(db: sqlite_utils.Database) -> None:
-    """Create ``crawl_state`` and ``attachments`` if missing (idempotent)."""
-    names = set(db.table_names())
-    with db.conn:
-        if "crawl_state" not in names:
-            db["crawl_state"].create(CRAWL_STATE_COLUMNS, pk="url", not_null={"site", "kind"})
-            db["crawl_state"].create_index(["site", "kind", "status"])
-        if "attachments" not in names:
-            db["attachments"].create(ATTACHMENT_COLUMNS, pk=("doc_id", "url"))
-            db["attachments"].create_index(["sha256"])
-            db["attachments"].create_index(["url"])
 
 
 def upsert_state(db: sqlite_utils.Database, *, url: str, site: str, kind: str, status: str,

@@ -30,7 +30,7 @@ from zhengce.corpus.store import Store, utcnow
 
 from .attachments import attachment_root, store_file
 from .items import AttachmentItem, PageItem, RecordItem, RejectItem
-from .state import ensure_crawl_tables, upsert_state
+from .state import upsert_state
 
 STAGE = "crawl"
 
@@ -119,7 +119,6 @@ class StoreWriter:
             return self
         self.store = Store.open(self.db_path)
         self.memory = MemoryReport(main_role="crawl writer")
-        ensure_crawl_tables(self.store.db)
         self.run = self._stack.enter_context(
             self.store.run(self.run_stage, self.params,
                            packages=["scrapy", "scrapy-redis", "redis", "parsel", "pypdf",

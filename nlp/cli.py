@@ -483,7 +483,7 @@ def import_cmd(folder, db_path, kinds):
     Example:
       zhengce shards import out/shards --db data/demo.db
     """
-    from zhengce.corpus import shards as sh
+    from zhengce.nlp import shard_import as sh
 
     with open_store(db_path) as store:
         result = sh.import_shards(store, folder, kinds=list(kinds) or None)

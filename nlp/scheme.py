@@ -415,14 +415,6 @@ def score_tokens(tokens: Iterable[str], scheme: Scheme) -> dict[str, dict]:
             for c in scheme.category_names}
 
 
-def ensure_scores_table(store) -> None:
-    store.db["dictionary_scores"].create(
-        {"doc_id": str, "run_id": str, "category": str, "n_terms": int, "weighted_terms": float,
-         "n_tokens": int, "share": float, "share_of_scheme": float},
-        pk=("run_id", "doc_id", "category"), if_not_exists=True)
-    store.db["dictionary_scores"].create_index(["run_id", "category"], if_not_exists=True)
-
-
 @dataclass
 class DictionaryScoresResult:
     run_id: str
@@ -442,7 +434,6 @@ def dictionary_scores(token_corpus, scheme: Scheme, *, batch_size: int = 2000) -
     from .text.bow import corpus_hash
 
     store = token_corpus.store
-    ensure_scores_table(store)
     params = {"scheme": scheme.name, "scheme_hash": scheme.hash,
               "config_hash": token_corpus.config_hash, "where": token_corpus.where,
               "where_params": token_corpus.params, "min_tokens": token_corpus.min_tokens}
@@ -480,7 +471,6 @@ def load_dictionary_scores(store, run_id: str, *, wide: bool = False):
     ``share_<category>`` and ``n_terms_<category>`` columns)."""
     import pandas as pd
 
-    ensure_scores_table(store)
     df = pd.DataFrame(list(store.db.query(
         "select doc_id, category, n_terms, weighted_terms, n_tokens, share, share_of_scheme "
         "from dictionary_scores where run_id = ? order by doc_id, category", [run_id])))

@@ -178,15 +178,6 @@ class PanelLoad:
                 f"[{PANEL_TABLE}], {self.n_rejected} rejected")
 
 
-def _ensure_panel_table(store) -> None:
-    """Create the panel table with declared types: sqlite-utils would otherwise infer the type
-    of ``pros`` from the first upsert, where it is empty (TEXT), and store numbers as text."""
-    store.db[PANEL_TABLE].create(
-        {"country": str, "year": int, "subsidiaries": int, "branches": int, "fdi": float,
-         "univ": float, "bi": float, "tax": float, "pros": float},
-        pk=KEY, if_not_exists=True)
-
-
 def load_panel(store, path: str | Path | None = None, *, frame: pd.DataFrame | None = None,
                run=None, on_error: Literal["raise", "reject"] = "raise",
                univ_average: bool = False) -> PanelLoad:
@@ -203,7 +194,6 @@ def load_panel(store, path: str | Path | None = None, *, frame: pd.DataFrame | N
     if path is None:
         path = Path("<data frame>") if frame is not None else sample_path()
     path = Path(path)
-    _ensure_panel_table(store)
     report = load_table(store, path, table=PANEL_TABLE, columns=panel_columns(univ_average),
                         key=KEY, source=SOURCE, run=run, on_error="reject", frame=frame)
     typed = report.frame if report.frame is not None else pd.DataFrame()

@@ -22,7 +22,6 @@ from typing import Iterator, Sequence
 
 from zhengce.common.errors import UserError
 
-from .segment import ensure_token_tables
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,6 @@ class TokenCorpus:
     def __init__(self, store, config_hash: str, where: str | None = None,
                  params: Sequence | None = None, *, min_tokens: int = 0,
                  require_complete: bool = True):
-        ensure_token_tables(store)
         if not isinstance(min_tokens, int) or min_tokens < 0:
             raise UserError(f"min_tokens must be a non-negative integer, got {min_tokens!r}")
         self.store = store

@@ -268,22 +268,10 @@ def token_config_hash(normalizer: Normalizer, segmenter: Segmenter) -> str:
 # Token cache
 # ---------------------------------------------------------------------------------------------
 
-def ensure_token_tables(store) -> None:
-    """Create ``tokens`` and ``segmenter_configs`` if they do not exist (idempotent)."""
-    db = store.db
-    db["tokens"].create(
-        {"doc_id": str, "config_hash": str, "tokens": str, "n_tokens": int, "text_hash": str},
-        pk=("doc_id", "config_hash"), if_not_exists=True)
-    db["tokens"].create_index(["config_hash", "doc_id"], if_not_exists=True)
-    db["segmenter_configs"].create(
-        {"config_hash": str, "config": str, "created_at": str}, pk="config_hash", if_not_exists=True)
-
-
 def register_config(store, normalizer: Normalizer, segmenter: Segmenter) -> str:
     """Store the configuration behind a token config hash; returns the hash."""
     from zhengce.corpus.store import utcnow
 
-    ensure_token_tables(store)
     config_hash = token_config_hash(normalizer, segmenter)
     if store.db["segmenter_configs"].count_where("config_hash = ?", [config_hash]) == 0:
         config = {"normalizer": {"config": normalizer.config(), "params": normalizer.params()},
@@ -301,7 +289,6 @@ def load_pipeline(store, config_hash: str) -> tuple[Normalizer, Segmenter]:
     Raises :class:`UserError` when the dictionary or pattern files have changed since (the rebuilt
     hash differs), because the cached tokens would not be what the rebuilt segmenter produces.
     """
-    ensure_token_tables(store)
     rows = list(store.db.query("select config from segmenter_configs where config_hash = ?",
                                [config_hash]))
     if not rows:

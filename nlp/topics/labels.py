@@ -502,27 +502,8 @@ def strategy_shares(doc_topic, labels, *, categories: Sequence[str] | None = Non
 # Store
 # ---------------------------------------------------------------------------------------------
 
-TOPIC_TABLES = {
-    # long format: 43,000 documents × 50 topics = 2.15M rows, fine for SQLite with this key, and
-    # queryable per topic without unpacking JSON.
-    "doc_topics": ({"run_id": str, "doc_id": str, "topic": int, "weight": float},
-                   ("run_id", "doc_id", "topic")),
-    "topics": ({"run_id": str, "topic": int, "label": str, "category": str, "score": float,
-                "source": str, "prevalence": float, "top_words": str, "frex": str, "lift": str},
-               ("run_id", "topic")),
-    "strategy_shares": ({"run_id": str, "doc_id": str, "category": str, "share": float},
-                        ("run_id", "doc_id", "category")),
-}
-
-
-def ensure_topic_tables(db) -> None:
-    """Create ``doc_topics``, ``topics`` and ``strategy_shares`` if absent (idempotent)."""
-    for name, (columns, pk) in TOPIC_TABLES.items():
-        if name not in db.table_names():
-            db[name].create(columns, pk=pk)
-    existing = {tuple(i.columns) for i in db["doc_topics"].indexes}
-    if ("run_id", "topic") not in existing:
-        db["doc_topics"].create_index(["run_id", "topic"], if_not_exists=True)
+# The tables of one topic run (created by the store's migrations, zhengce.corpus.schema.topics).
+TOPIC_TABLES = ("doc_topics", "topics", "strategy_shares")
 
 
 def save_topic_run(store, run, model, doc_ids: Sequence, labels, dictionary=None, *,
@@ -565,7 +546,6 @@ def save_topic_run(store, run, model, doc_ids: Sequence, labels, dictionary=None
     shares = strategy_shares(theta, labels, doc_ids=ids)
     run_id = run.run_id
     db = store.db
-    ensure_topic_tables(db)
     topic_rows = []
     for r in table.itertuples():
         lr = label_rows.loc[int(r.topic)]

@@ -29,9 +29,6 @@ def _insert_documents(store, rows):
 
 def _add_topic_run(store, shares, *, params=None, summary=None, stage="topics"):
     """A topic run whose strategy_shares are ``shares`` (doc_id -> {category: share})."""
-    from zhengce.nlp.topics.labels import ensure_topic_tables
-
-    ensure_topic_tables(store.db)
     with store.run(stage, params or {"n_topics": 4, "random_state": 0}) as run:
         rows = [{"run_id": run.run_id, "doc_id": d, "category": c, "share": float(v)}
                 for d, mix in shares.items() for c, v in mix.items()]

@@ -173,9 +173,6 @@ def test_estimate_effect_uncertainty_grows_with_a_vague_posterior(effect_store):
 
 def test_estimate_effect_topic_target_and_errors(effect_store):
     store, run_id = effect_store
-    from zhengce.nlp.topics.labels import ensure_topic_tables
-
-    ensure_topic_tables(store.db)
     ids = [r[0] for r in store.db.execute("select doc_id from documents order by doc_id")]
     rows = [{"run_id": run_id, "doc_id": d, "topic": k, "weight": w}
             for d in ids for k, w in ((0, 0.7 if d.startswith("c") else 0.2),

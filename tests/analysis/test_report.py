@@ -78,11 +78,8 @@ def test_report_without_a_topic_run_explains_and_still_shows_coverage(store, ins
 
 
 def test_report_uses_the_dictionary_measure_as_fallback(store, insert_documents, tmp_path):
-    from zhengce.nlp.scheme import ensure_scores_table
-
     insert_documents(store, [{"doc_id": f"d{i}", "level": ("central", "local")[i % 2],
                               "year": 1998 + i % 8} for i in range(40)])
-    ensure_scores_table(store)
     with store.run("dictionary_scores", {"scheme": "tan2021"}) as run:
         rows = []
         for i in range(40):

@@ -41,7 +41,6 @@ def build_store(path: Path, n: int, runs: int, random_state: int = 0) -> dict:
     """Write the benchmark store; return the planted central regulatory contrast."""
     from zhengce.corpus.demo import CONCENTRATION, planted_mean
     from zhengce.corpus.store import Store
-    from zhengce.nlp.topics.labels import ensure_topic_tables
 
     rng = np.random.default_rng(random_state)
     years = np.arange(1990, 2016)
@@ -69,7 +68,6 @@ def build_store(path: Path, n: int, runs: int, random_state: int = 0) -> dict:
     with store.db.conn:
         store.db["documents"].insert_all(docs, batch_size=5000)
         store.db["document_sectors"].insert_all(sectors, batch_size=5000)
-    ensure_topic_tables(store.db)
     for r in range(runs):
         with store.run("topics", {"n_topics": 30, "random_state": r, "alpha": "symmetric"}) as run:
             # a restart recovers θ with its own noise, and puts 10% of each document in 'other'

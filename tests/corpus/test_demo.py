@@ -1,4 +1,4 @@
-"""The bundled demo corpus generator (corpus/demo.py) and its planted truth."""
+"""The bundled demo corpus generator (corpus/demo/) and its planted truth."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ import pytest
 
 from zhengce.corpus.demo import (
     LABEL_WORDS, MEAN_AFTER, MEAN_BEFORE, STRATEGIES, DemoCorpus, DemoDocument, DemoTruth,
-    _template, cn_date, cn_number, load_demo_data, planted_mean, shift_weight, write_demo_corpus,
+    cn_date, cn_number, load_demo_data, planted_mean, shift_weight, write_demo_corpus,
 )
 from zhengce.common.errors import UserError
+from zhengce.corpus.demo.bank import _template
 
 PROVINCES = ("浙江省", "广东省", "江苏省", "上海市", "北京市", "四川省", "安徽省", "山东省")
 TRUTH_FIELDS = ("theta", "clause_shares", "level", "sectors", "is_repost_of", "is_forward",

@@ -189,12 +189,15 @@ def test_bulk_load_builds_fts_once_and_a_crash_is_repaired(tmp_path):
     assert len(search(store, "出口退税", limit=100)) == 30
     n_triggers = store.db.execute("select count(*) from sqlite_master where type = 'trigger'").fetchone()[0]
     assert n_triggers == 3
-    # simulate a crash after suspending the triggers: the next open restores and rebuilds
+    # simulate a crash after suspending the triggers: opening only migrates; the next search
+    # (or load) restores the triggers and rebuilds the index
     suspend_fts_triggers(store)
     store.db.execute("insert into search_index (doc_id, title, body) values ('x', '孤立', '孤立 文本')")
     store.db.conn.commit()
     store.close()
     store = Store.open(db)
+    assert store.db.execute("select count(*) from sqlite_master where type = 'trigger'").fetchone()[0] == 0
+    search(store, "出口退税")
     assert store.db.execute("select count(*) from sqlite_master where type = 'trigger'").fetchone()[0] == 3
     assert store.db.execute("select count(*) from search_index_fts where search_index_fts match '孤立'").fetchone()[0] == 1
     store.close()

@@ -201,9 +201,6 @@ def test_writer_stores_documents_state_rejects_and_attachments(tmp_path):
 
 def test_state_never_downgrades_a_stored_page():
     store = Store.memory()
-    from zhengce.crawler.state import ensure_crawl_tables
-
-    ensure_crawl_tables(store.db)
     upsert_state(store.db, url="u", site="s", kind="detail", status="stored", doc_id="d1")
     upsert_state(store.db, url="u", site="s", kind="detail", status="failed", error="timeout")
     assert store.db.execute("select status, doc_id, attempts, last_error from crawl_state"

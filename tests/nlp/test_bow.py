@@ -7,7 +7,6 @@ import pytest
 from zhengce.common.errors import UserError
 from zhengce.nlp.text.bow import (BowCorpus, PhrasedCorpus, TokenCorpus, build_dictionary, corpus_hash,
                      dictionary_hash, learn_phrases)
-from zhengce.nlp.text.segment import ensure_token_tables
 
 TOY = {  # doc_id: (level, tokens)
     "d1": ("central", "企业 补贴 企业 标准"),
@@ -21,7 +20,6 @@ TOY = {  # doc_id: (level, tokens)
 
 def _toy_store(store, docs=TOY, config_hash="toy"):
     """Documents plus a hand-written token cache (bypasses segmentation on purpose)."""
-    ensure_token_tables(store)
     store.db["segmenter_configs"].insert({"config_hash": config_hash, "config": "{}",
                                           "created_at": "2026-01-01T00:00:00Z"})
     store.db["documents"].insert_all(
