@@ -60,7 +60,9 @@ def topics():
 @db_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="YAML with any TopicsConfig setting (see nlp/topics_default.yaml).")
-@click.option("--model", type=click.Choice(["seeded_lda", "lda", "dmr"]), default=None)
+@click.option("--model", type=click.Choice(["dmr", "seeded_lda", "lda"]), default=None,
+              help="dmr: seeded DMR with level × period covariates (the default, also of "
+                   "topics_default.yaml); seeded_lda; lda (unseeded).  [default: dmr]")
 @click.option("--k", "n_topics", type=int, default=None, help="Topics (unseeded LDA).")
 @click.option("--free-topics", "n_free_topics", type=int, default=None,
               help="Unseeded topics beside the seeded ones.")
@@ -76,7 +78,7 @@ def run(db_path, config_path, model, n_topics, n_free_topics, n_restarts, random
 
     \b
     Examples:
-      zhengce topics run --db data/demo.db --model dmr --restarts 3
+      zhengce topics run --db data/demo.db --restarts 3
       zhengce topics run --config nlp/topics_default.yaml --db data/zhengce.db
     """
     from .topics.stage import TopicsConfig, run_topics
@@ -192,75 +194,56 @@ def labels():
 
 @labels.command("export")
 @click.argument("run_id")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "path", type=click.Path(dir_okay=False), default=None,
+              help="Label file to write, .csv or .yaml (default: out/labels/RUN_ID.csv).")
 @db_option
 def labels_export(run_id, path, db_path):
-    """Write a run's labels to an editable YAML/CSV file.
+    """Write a run's labels to an editable CSV or YAML file.
 
     \b
+    Round trip: export, fill in the 'category' column, apply; edit and apply again at will.
     Example:
-      zhengce labels export topics-20261123T035105-9f8c29 labels.csv --db data/demo.db
+      zhengce labels export topics-20261123T035105-9f8c29 -o labels.csv --db data/demo.db
+      zhengce labels apply topics-20261123T035105-9f8c29 labels.csv --db data/demo.db
     """
     import pandas as pd
 
-    from .topics.labels import write_label_file
+    from .scheme import load_scheme
+    from .topics.labels import run_scheme_path, write_label_file
 
     with open_store(db_path) as store:
         frame = pd.DataFrame(store.db.execute(
-            "select topic, label, category, score, top_words from topics where run_id = ? order by topic",
-            [run_id]).fetchall(), columns=["topic", "label", "category", "score", "top_words"])
-    if frame.empty:
-        raise UserError(f"no topics stored for run {run_id!r}: list runs with zhengce runs --stage topics")
-    out = write_label_file(frame, path)
-    click.echo(f"wrote {len(frame)} topic labels to {out}; edit 'category' and run zhengce labels apply")
+            "select topic, label, category, score, source, top_words, frex from topics "
+            "where run_id = ? order by topic", [run_id]).fetchall(),
+            columns=["topic", "label", "category", "score", "source", "top_words", "frex"])
+        if frame.empty:
+            raise UserError(f"no topics stored for run {run_id!r}: list runs with zhengce topics list")
+        categories = load_scheme(run_scheme_path(store, run_id)).category_names
+    out = write_label_file(frame, path or Path("out/labels") / f"{run_id}.csv", categories=categories)
+    click.echo(f"wrote {len(frame)} topic labels to {out}; fill in 'category' "
+               f"({' | '.join([*categories, 'other'])}) and run: zhengce labels apply {run_id} {out}")
 
 
 @labels.command("apply")
 @click.argument("run_id")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--scheme", "scheme_path", default=None,
+              help="Coding scheme whose categories are allowed (default: the run's scheme).")
 @db_option
-def labels_apply(run_id, path, db_path):
+def labels_apply(run_id, path, scheme_path, db_path):
     """Apply an edited label file: re-label the run's topics and recompute its strategy shares.
 
     \b
+    Categories come from the coding scheme, so one application can be undone by another.
     Example:
       zhengce labels apply topics-20261123T035105-9f8c29 labels.csv --db data/demo.db
     """
-    import numpy as np
-    import pandas as pd
-
-    from .topics.labels import read_label_overrides, strategy_shares
+    from .topics.labels import apply_label_file
 
     with open_store(db_path) as store:
-        db = store.db
-        topics_rows = db.execute("select topic, label, category from topics where run_id = ? order by topic",
-                                 [run_id]).fetchall()
-        if not topics_rows:
-            raise UserError(f"no topics stored for run {run_id!r}: list runs with zhengce runs --stage topics")
-        categories = sorted({c for _, _, c in topics_rows if c and c not in ("other", "free")})
-        overrides = read_label_overrides(path, n_topics=len(topics_rows), categories=categories)
-        frame = pd.DataFrame(topics_rows, columns=["topic", "label", "category"])
-        for topic, entry in overrides.items():
-            frame.loc[frame["topic"] == topic, "category"] = entry.get("category")
-            if entry.get("label"):
-                frame.loc[frame["topic"] == topic, "label"] = entry["label"]
-        weights = pd.DataFrame(db.execute("select doc_id, topic, weight from doc_topics where run_id = ?",
-                                          [run_id]).fetchall(), columns=["doc_id", "topic", "weight"])
-        matrix = weights.pivot(index="doc_id", columns="topic", values="weight").sort_index(axis=1)
-        shares = strategy_shares(matrix.to_numpy(dtype=float), frame, doc_ids=list(matrix.index))
-        shares = shares.reset_index() if "doc_id" not in shares.columns else shares
-        with db.conn:
-            for row in frame.itertuples(index=False):
-                db.execute("update topics set category = ?, label = ? where run_id = ? and topic = ?",
-                           [row.category, row.label, run_id, int(row.topic)])
-            db.execute("delete from strategy_shares where run_id = ?", [run_id])
-            cats = [c for c in shares.columns if c != "doc_id"]
-            db.conn.executemany(
-                "insert into strategy_shares (run_id, doc_id, category, share) values (?, ?, ?, ?)",
-                [(run_id, r["doc_id"], c, float(r[c])) for r in shares.to_dict("records") for c in cats
-                 if not np.isnan(r[c])])
-    click.echo(f"applied {len(overrides)} label(s) to {run_id}; strategy shares recomputed for "
-               f"{len(shares):,} documents")
+        result = apply_label_file(store, run_id, path, scheme=scheme_path)
+    click.echo(f"applied {result['applied']} label(s) to {run_id}; strategy shares recomputed for "
+               f"{result['documents']:,} documents; recorded as run {result['run_id']}")
 
 
 # ---------------------------------------------------------------------------------------------

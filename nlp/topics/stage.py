@@ -25,6 +25,10 @@ from zhengce.common.memory import MemoryReport
 from zhengce.corpus.store import Store
 
 MODELS = ("seeded_lda", "lda", "dmr")
+#: The one default model, everywhere (TopicsConfig, ``zhengce topics run``, topics_default.yaml,
+#: the Makefile, the README): seeded DMR fits faster than seeded LDA on real corpora, reports
+#: progress, and recovers a planted signal better (issue 15).
+DEFAULT_MODEL = "dmr"
 
 
 @dataclass
@@ -36,7 +40,7 @@ class TopicsConfig:
     ``no_above`` would drop frequent seeds such as 标准 or 监督.
     """
 
-    model: str = "seeded_lda"
+    model: str = DEFAULT_MODEL
     n_free_topics: int = 3
     n_topics: int = 20  # unseeded LDA only
     topics_per_category: int = 1

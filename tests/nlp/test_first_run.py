@@ -1,0 +1,162 @@
+"""Issue 15 (first run and daily use), the nlp commands: one default model, the labels round
+trip through CSV and YAML with the scheme's categories, and no reference to a file the project
+does not ship."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from zhengce.cli import cli
+from zhengce.corpus.store import Store
+from zhengce.nlp.topics.stage import DEFAULT_MODEL, TopicsConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding 2: one default model
+# ---------------------------------------------------------------------------------------------
+
+def test_one_default_model_everywhere():
+    assert DEFAULT_MODEL == "dmr"
+    assert TopicsConfig().model == "dmr"
+    assert yaml.safe_load((ROOT / "nlp" / "topics_default.yaml").read_text("utf-8"))["model"] == "dmr"
+    assert TopicsConfig.load(ROOT / "nlp" / "topics_default.yaml").model == "dmr"
+    help_text = run("topics", "run", "--help").output
+    assert "[default: dmr]" in help_text
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    # the Makefile and the README rely on the default instead of naming another model
+    assert "--model" not in makefile
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "topics run --model" not in readme and "seeded DMR (the default)" in readme
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding 3: labels export -> edit -> apply -> apply again
+# ---------------------------------------------------------------------------------------------
+
+THETA = {"d1": [0.7, 0.2, 0.1], "d2": [0.1, 0.6, 0.3], "d3": [0.2, 0.2, 0.6]}
+
+
+@pytest.fixture
+def labelled_db(tmp_path):
+    """A store with one topic run of 3 topics (regulatory, developmental, other) and θ of 3
+    documents, as the topics stage stores it."""
+    path = tmp_path / "labels.db"
+    store = Store.open(path)
+    with store.run("topics", {"model": "dmr", "scheme": None, "random_state": 0}) as topic_run:
+        run_id = topic_run.run_id
+        with store.db.conn:
+            store.db["topics"].insert_all([
+                {"run_id": run_id, "topic": k, "label": cat, "category": cat, "score": 0.2,
+                 "source": src, "prevalence": 0.33, "top_words": json.dumps(words, ensure_ascii=False),
+                 "frex": json.dumps(words[::-1], ensure_ascii=False), "lift": "[]"}
+                for k, (cat, src, words) in enumerate([("regulatory", "seeded", ["标准", "监督"]),
+                                                       ("developmental", "seeded", ["补贴", "鼓励"]),
+                                                       ("other", "scored", ["通知", "各省"])])])
+            store.db["doc_topics"].insert_all(
+                [{"run_id": run_id, "doc_id": d, "topic": k, "weight": w}
+                 for d, ws in THETA.items() for k, w in enumerate(ws)])
+            store.db["strategy_shares"].insert_all(
+                [{"run_id": run_id, "doc_id": d, "category": c, "share": s}
+                 for d, ws in THETA.items()
+                 for c, s in zip(["regulatory", "developmental", "other"], ws)])
+    store.close()
+    return path, run_id
+
+
+def _shares(path, run_id):
+    with Store.open(path) as store:
+        return {(d, c): s for d, c, s in store.db.execute(
+            "select doc_id, category, share from strategy_shares where run_id = ?", [run_id])}
+
+
+def _categories(path, run_id):
+    with Store.open(path) as store:
+        return [r[0] for r in store.db.execute(
+            "select category from topics where run_id = ? order by topic", [run_id])]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".yaml"])
+def test_labels_round_trip(labelled_db, tmp_path, suffix):
+    db, run_id = labelled_db
+    label_file = tmp_path / f"labels{suffix}"
+    result = run("labels", "export", run_id, "-o", label_file, "--db", db)
+    assert result.exit_code == 0, result.output
+    text = label_file.read_text("utf-8")
+    assert "标准 监督" in text                 # the words come along (not a header-only file)
+    if suffix == ".csv":
+        lines = text.splitlines()
+        assert lines[0] == "topic,category,label,proposed,score,source,top_words,frex"
+        assert len(lines) == 4 and lines[1].startswith("0,,,regulatory,0.2000,seeded,")
+        lines[1] = "0,directive,计划" + lines[1][len("0,,"):]
+        label_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        assert "directive | developmental | regulatory | other" in text
+        data = yaml.safe_load(text)
+        assert data[0]["proposed"] == "regulatory" and data[0]["category"] is None
+        data[0].update(category="directive", label="计划")
+        label_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    # unchanged file: applying changes nothing
+    result = run("labels", "apply", run_id, label_file, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert _categories(db, run_id) == ["directive", "developmental", "other"]
+    shares = _shares(db, run_id)
+    assert shares[("d1", "directive")] == pytest.approx(0.7)
+    assert shares[("d1", "regulatory")] == pytest.approx(0.0)   # the scheme's category, kept as 0
+    # apply again after an edit back to regulatory: the scheme allows it, not the current labels
+    if suffix == ".csv":
+        label_file.write_text(label_file.read_text("utf-8").replace("0,directive,计划", "0,regulatory,"),
+                              encoding="utf-8")
+    else:
+        data = yaml.safe_load(label_file.read_text("utf-8"))
+        data[0]["category"] = "regulatory"
+        label_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = run("labels", "apply", run_id, label_file, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert _categories(db, run_id) == ["regulatory", "developmental", "other"]
+    assert _shares(db, run_id)[("d1", "regulatory")] == pytest.approx(0.7)
+    # every application is a run with a manifest naming the topic run, the file and the scheme
+    with Store.open(db) as store:
+        rows = store.db.execute("select params, manifest from runs where stage = 'labels'").fetchall()
+    assert len(rows) == 2
+    params, manifest = json.loads(rows[0][0]), json.loads(rows[0][1])
+    assert params["topic_run"] == run_id and params["label_file"] == str(label_file)
+    assert set(manifest["inputs"]) == {"label_file", "scheme"}
+
+
+def test_labels_export_of_an_unknown_run_is_one_line(labelled_db, tmp_path):
+    db, _ = labelled_db
+    result = CliRunner().invoke(cli, ["labels", "export", "nope", "-o", str(tmp_path / "x.csv"),
+                                      "--db", str(db)])
+    assert result.exit_code != 0 and "no topics stored for run 'nope'" in str(result.exception)
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_labels_apply_refuses_a_category_outside_the_scheme(labelled_db, tmp_path):
+    db, run_id = labelled_db
+    bad = tmp_path / "bad.csv"
+    bad.write_text("topic,category\n0,industrial\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["labels", "apply", run_id, str(bad), "--db", str(db)])
+    assert "use one of directive, developmental, regulatory, other" in str(result.exception)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding 9: the coding scheme cites nothing the project does not ship
+# ---------------------------------------------------------------------------------------------
+
+def test_scheme_cites_no_missing_file():
+    text = (ROOT / "nlp" / "schemes" / "tan.yaml").read_text("utf-8")
+    assert "../shared" not in text
+    for name in re.findall(r"[\w./-]+\.(?:md|yaml|csv|txt)\b", text):
+        assert (ROOT / name).exists() or (ROOT / "nlp" / name).exists(), name
