@@ -194,27 +194,41 @@ def rejects(db_path, limit, run_id):
 
 @click.command()
 @db_option
-@click.option("--stage", default=None)
-@click.option("--limit", default=10, show_default=True)
-def runs(db_path, stage, limit):
-    """List runs with their status and summary (manifests are in the runs table).
+@click.option("--stage", default=None, help="Only runs of this stage (load, topics, report ...).")
+@click.option("-n", "--n", "--limit", "limit", default=10, show_default=True, help="Newest runs shown.")
+@click.option("--json", "as_json", is_flag=True,
+              help="The full record of each run (parameters, manifest, summary) as one JSON line.")
+def runs(db_path, stage, limit, as_json):
+    """List runs: one line each (id, status, start, the summary's plain values).
 
     \b
     Example:
       zhengce runs --db data/demo.db --stage load
+      zhengce runs --db data/demo.db --json -n 1
     """
     with open_store(db_path) as store:
         where = "where stage = ?" if stage else ""
         rows = store.db.execute(
-            f"select run_id, status, started_at, summary from runs {where} order by started_at desc limit ?",
+            f"select run_id, status, started_at, summary, stage, finished_at, params, manifest "
+            f"from runs {where} order by started_at desc limit ?",
             ([stage] if stage else []) + [limit]).fetchall()
     from zhengce.common.memory import MemoryReport
 
-    for run_id, status, started, summary in rows:
+    for run_id, status, started, summary, stage_name, finished, params, manifest in rows:
         data = json.loads(summary) if summary else {}
+        if as_json:
+            click.echo(json.dumps({"run_id": run_id, "stage": stage_name, "status": status,
+                                   "started_at": started, "finished_at": finished,
+                                   "params": json.loads(params or "{}"),
+                                   "manifest": json.loads(manifest or "{}"), "summary": data},
+                                  ensure_ascii=False, default=str))
+            continue
         memory = data.pop("peak_memory", None) if isinstance(data, dict) else None
+        # nested values (a model's manifest, word lists) make kilobytes per run: --json has them
+        plain = {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool))} \
+            if isinstance(data, dict) else {}
         click.echo(f"{run_id}  {status:<7} {started}  "
-                   f"{json.dumps(data, ensure_ascii=False, default=str) if data else ''}")
+                   f"{json.dumps(plain, ensure_ascii=False, default=str) if plain else ''}")
         if memory:
             click.echo(f"  {MemoryReport.from_dict(memory).line()}")
 

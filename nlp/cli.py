@@ -131,27 +131,64 @@ def search_k_cmd(db_path, ks, n_seeds, random_state, out_dir):
                f"table: {paths['csv']}")
 
 
-@topics.command("show")
-@click.argument("run_id")
+@topics.command("list")
 @db_option
-@click.option("--n", "n_words", default=10, show_default=True)
-def show(run_id, db_path, n_words):
-    """Print a run's topics: label, category, top words.
+@click.option("-n", "--n", "limit", default=20, show_default=True, help="Newest runs shown.")
+def list_cmd(db_path, limit):
+    """One line per topic run: id, model, K, date, documents, label summary.
 
     \b
     Example:
-      zhengce topics show topics-20261123T035105-9f8c29 --db data/demo.db
+      zhengce topics list --db data/demo.db
     """
-    import json
+    from .topics.runs import topic_run_listing
 
     with open_store(db_path) as store:
-        rows = store.db.execute("select topic, label, category, score, top_words from topics "
-                                "where run_id = ? order by topic", [run_id]).fetchall()
+        rows = topic_run_listing(store, limit=limit)
     if not rows:
-        raise UserError(f"no topics stored for run {run_id!r}: list runs with zhengce runs --stage topics")
-    for topic, label, category, score, words in rows:
+        click.echo("no topic runs yet: zhengce topics run --db DB")
+        return
+    for r in rows:
+        click.echo(f"{r['run_id']}  {r['model']:<10} K={r['n_topics']:<3} {r['started_at'][:16]}  "
+                   f"{r['n_documents']:>7,} docs  {r['labels']}")
+
+
+@topics.command("show")
+@click.argument("run_id")
+@db_option
+@click.option("-n", "--n", "n_words", default=10, show_default=True, help="Top words per topic.")
+@click.option("--docs", "n_docs", default=0, show_default=True,
+              help="Representative documents per topic (highest θ), with keywords in context.")
+@click.option("--topic", "topic_ids", type=int, multiple=True, help="Only these topics (repeatable).")
+def show(run_id, db_path, n_words, n_docs, topic_ids):
+    """Print a run's topics: label, category, top words (and representative documents).
+
+    \b
+    --docs N lists each topic's N documents with the highest share θ_dk and keyword-in-context
+    snippets of the topic's FREX words (as stm's findThoughts).
+    Example:
+      zhengce topics show topics-20261123T035105-9f8c29 --db data/demo.db --docs 3
+    """
+    from .topics.runs import representative_listing
+
+    with open_store(db_path) as store:
+        rows = store.db.execute("select topic, label, category, score, top_words, frex from topics "
+                                "where run_id = ? order by topic", [run_id]).fetchall()
+        if not rows:
+            raise UserError(f"no topics stored for run {run_id!r}: list runs with zhengce topics list")
+        if topic_ids:
+            unknown = sorted(set(topic_ids) - {r[0] for r in rows})
+            if unknown:
+                raise UserError(f"--topic {unknown}: the run has topics 0..{len(rows) - 1}")
+            rows = [r for r in rows if r[0] in set(topic_ids)]
+        docs = representative_listing(store, run_id, rows, n_docs) if n_docs > 0 else {}
+    for topic, label, category, score, words, frex in rows:
         top = json.loads(words or "[]")[:n_words]
         click.echo(f"{topic:>3} {category or '':<14} {label or '':<20} {score or 0:.2f}  {' '.join(map(str, top))}")
+        for d in docs.get(topic, []):
+            click.echo(f"      {d['rank']}. θ={d['weight']:.2f} {d['doc_id']} {d['title']}")
+            for snippet in d["snippets"]:
+                click.echo(f"           {snippet}")
 
 
 @click.group()
@@ -209,7 +246,8 @@ def labels_export(run_id, path, db_path):
     import pandas as pd
 
     from .scheme import load_scheme
-    from .topics.labels import run_scheme_path, write_label_file
+    from .topics.labels import write_label_file
+    from .topics.runs import run_scheme_path
 
     with open_store(db_path) as store:
         frame = pd.DataFrame(store.db.execute(
@@ -238,7 +276,7 @@ def labels_apply(run_id, path, scheme_path, db_path):
     Example:
       zhengce labels apply topics-20261123T035105-9f8c29 labels.csv --db data/demo.db
     """
-    from .topics.labels import apply_label_file
+    from .topics.runs import apply_label_file
 
     with open_store(db_path) as store:
         result = apply_label_file(store, run_id, path, scheme=scheme_path)

@@ -491,66 +491,6 @@ def write_label_file(labels: pd.DataFrame, path, *, table: pd.DataFrame | None =
     return path
 
 
-def apply_label_file(store, run_id: str, path, *, scheme=None) -> dict[str, Any]:
-    """Re-label a stored topic run from an edited label file and recompute its strategy shares.
-
-    The allowed categories are the coding scheme's (``scheme``: a :class:`~zhengce.nlp.scheme.Scheme`,
-    a path, or None for the scheme the run was fitted with), never the run's current labels, so
-    any application can be undone by another. Records a ``labels`` run whose manifest names the
-    topic run, the label file (hash), the scheme and the database. Returns the counts.
-    """
-    from zhengce.nlp.scheme import Scheme, load_scheme
-
-    db = store.db
-    topic_rows = db.execute("select topic, label, category from topics where run_id = ? order by topic",
-                            [run_id]).fetchall()
-    if not topic_rows:
-        raise UserError(f"no topics stored for run {run_id!r}: list runs with zhengce topics list")
-    if not isinstance(scheme, Scheme):
-        scheme = load_scheme(scheme if scheme is not None else run_scheme_path(store, run_id))
-    categories = scheme.category_names
-    overrides = read_label_overrides(path, n_topics=len(topic_rows), categories=categories)
-    frame = pd.DataFrame(topic_rows, columns=["topic", "label", "category"])
-    for topic, entry in overrides.items():
-        frame.loc[frame["topic"] == topic, "category"] = entry["category"]
-        frame.loc[frame["topic"] == topic, "label"] = entry.get("label") or entry["category"]
-    weights = pd.DataFrame(db.execute("select doc_id, topic, weight from doc_topics where run_id = ?",
-                                      [run_id]).fetchall(), columns=["doc_id", "topic", "weight"])
-    matrix = weights.pivot(index="doc_id", columns="topic", values="weight").sort_index(axis=1)
-    shares = strategy_shares(matrix.to_numpy(dtype=float), frame, categories=categories,
-                             doc_ids=list(matrix.index))
-    params = {"topic_run": run_id, "label_file": str(path), "scheme": scheme.path,
-              "database": str(store.path)}
-    with store.run("labels", params, inputs={"label_file": Path(path), "scheme": scheme.as_dict()}) as run:
-        with db.conn:
-            for row in frame.itertuples(index=False):
-                db.execute("update topics set category = ?, label = ?, "
-                           "source = case when ? then 'override' else source end "
-                           "where run_id = ? and topic = ?",
-                           [row.category, row.label, int(row.topic) in overrides, run_id, int(row.topic)])
-            db.execute("delete from strategy_shares where run_id = ?", [run_id])
-            values = shares.to_numpy()
-            db.conn.executemany(
-                "insert into strategy_shares (run_id, doc_id, category, share) values (?, ?, ?, ?)",
-                [(run_id, doc_id, c, float(values[i, j])) for i, doc_id in enumerate(shares.index)
-                 for j, c in enumerate(shares.columns)])
-        counts = {"topics": len(topic_rows), "applied": len(overrides), "documents": len(shares),
-                  "categories": list(shares.columns)}
-        run.summary.update(counts)
-    counts["run_id"] = run.run_id
-    return counts
-
-
-def run_scheme_path(store, run_id: str) -> str | None:
-    """The coding scheme a topic run was fitted with (its ``scheme`` parameter; None: default)."""
-    row = store.db.execute("select params from runs where run_id = ?", [run_id]).fetchone()
-    try:
-        params = json.loads(row[0]) if row and row[0] else {}
-    except ValueError:
-        params = {}
-    return params.get("scheme") if isinstance(params, dict) else None
-
-
 # ---------------------------------------------------------------------------------------------
 # Strategy shares
 # ---------------------------------------------------------------------------------------------

@@ -54,8 +54,16 @@ def labelled_db(tmp_path):
     documents, as the topics stage stores it."""
     path = tmp_path / "labels.db"
     store = Store.open(path)
+    texts = {"d1": "为加强产品质量监督，制定国家标准，依法处罚违法行为。",
+             "d2": "对高新技术企业给予补贴，鼓励研发。",
+             "d3": "现将有关事项通知如下，请各省认真贯彻执行。"}
+    with store.db.conn:
+        store.db["documents"].insert_all(
+            [{"doc_id": d, "source": "test", "title": f"文件{d}", "text": t, "n_chars": len(t)}
+             for d, t in texts.items()], pk="doc_id")
     with store.run("topics", {"model": "dmr", "scheme": None, "random_state": 0}) as topic_run:
         run_id = topic_run.run_id
+        topic_run.summary["n_documents"] = 3
         with store.db.conn:
             store.db["topics"].insert_all([
                 {"run_id": run_id, "topic": k, "label": cat, "category": cat, "score": 0.2,
@@ -152,7 +160,48 @@ def test_labels_apply_refuses_a_category_outside_the_scheme(labelled_db, tmp_pat
 
 
 # ---------------------------------------------------------------------------------------------
-# Finding 9: the coding scheme cites nothing the project does not ship
+# Finding 6: zhengce topics list, zhengce runs one line per run
+# ---------------------------------------------------------------------------------------------
+
+def test_topics_list_one_line_per_run(labelled_db):
+    db, run_id = labelled_db
+    result = run("topics", "list", "--db", db)
+    assert result.exit_code == 0, result.output
+    line, = result.output.splitlines()
+    assert line.startswith(f"{run_id}  dmr        K=3")
+    assert "3 docs" in line and line.endswith("regulatory 1, developmental 1, other 1")
+
+
+def test_runs_prints_one_line_per_run_and_json_on_request(labelled_db):
+    db, run_id = labelled_db
+    with Store.open(db) as store:
+        summary = json.loads(store.db.execute("select summary from runs").fetchone()[0])
+    result = run("runs", "--db", db)
+    assert result.exit_code == 0, result.output
+    head = result.output.splitlines()[0]
+    assert head.startswith(run_id) and '"n_documents": 3' in head and "peak_memory" not in head
+    result = run("runs", "--db", db, "--json")
+    record = json.loads(result.output.splitlines()[0])
+    assert record["run_id"] == run_id and record["summary"] == summary
+    assert record["params"]["model"] == "dmr" and "packages" in record["manifest"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding 9: representative documents with keyword in context; the scheme cites nothing the
+# project does not ship
+# ---------------------------------------------------------------------------------------------
+
+def test_topics_show_representative_documents_with_kwic(labelled_db):
+    db, run_id = labelled_db
+    result = run("topics", "show", run_id, "--db", db, "--docs", 1, "-n", 2)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split()[:3] == ["0", "regulatory", "regulatory"] and lines[0].endswith("标准 监督")
+    # topic 0's top document is d1 (θ = 0.7), with its FREX words in context
+    assert lines[1].split() == ["1.", "θ=0.70", "d1", "文件d1"]
+    assert lines[2].strip() == "为加强产品质量【监督】，制定国家标准，依法处罚违法行为。"
+    result = run("topics", "show", run_id, "--db", db, "--docs", 2, "--topic", 1)
+    assert [line.split()[2] for line in result.output.splitlines()[1:] if "θ=" in line] == ["d2", "d1"]
 # ---------------------------------------------------------------------------------------------
 
 def test_scheme_cites_no_missing_file():
