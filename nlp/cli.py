@@ -53,7 +53,7 @@ def segment(db_path, backend, hmm, user_dict, n_jobs):
 
 @click.group()
 def topics():
-    """Topic models and strategy shares (seeded LDA, LDA, seeded DMR with covariates)."""
+    """Topic models and strategy shares (seeded DMR by default; seeded LDA, LDA)."""
 
 
 @topics.command("run")
