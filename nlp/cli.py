@@ -199,14 +199,18 @@ def scheme():
 @scheme.command("check")
 @db_option
 @click.option("--scheme", "scheme_path", default=None, help="Scheme YAML (default nlp/schemes/tan.yaml).")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="Also write a CSV.")
+@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the table to this CSV file.")
 def scheme_check_cmd(db_path, scheme_path, out_path):
     """Each seed's document frequency, vocabulary membership and segmentation.
 
     \b
+    Progress lines go to stderr while the corpus is read (twice).
     Example:
-      zhengce scheme check --db data/demo.db --scheme nlp/schemes/tan.yaml
+      zhengce scheme check --db data/demo.db --scheme nlp/schemes/tan.yaml -o seeds.csv
     """
+    from zhengce.common.progress import Progress
+
     from .text.bow import TokenCorpus
     from .text.normalize import Normalizer
     from .scheme import load_scheme, scheme_check
@@ -214,14 +218,20 @@ def scheme_check_cmd(db_path, scheme_path, out_path):
 
     sch = load_scheme(scheme_path)
     segmenter = Segmenter()
+    say = lambda line: click.echo(line, err=True)  # noqa: E731
     with open_store(db_path) as store:
         seg = segment_corpus(store, segmenter, Normalizer())
-        table = scheme_check(store, sch, TokenCorpus(store, seg["config_hash"]), segmenter=segmenter)
+        say(seg.get("line", "segmentation up to date"))
+        corpus = TokenCorpus(store, seg["config_hash"])
+        n_docs = len(corpus)
+        with Progress("scheme check", total=2 * n_docs, unit="doc", enabled=False, echo=say,
+                      every=2.0, echo_final=True) as meter:
+            table = scheme_check(store, sch, corpus, segmenter=segmenter, progress=meter)
     if out_path:
         table.to_csv(out_path, index=False)
     click.echo(table.to_string(index=False))
     flagged = int((table["issues"].fillna("") != "").sum()) if "issues" in table else 0
-    click.echo(f"{len(table)} seeds checked, {flagged} flagged")
+    click.echo(f"{len(table)} seeds checked, {flagged} flagged" + (f"; table: {out_path}" if out_path else ""))
 
 
 @click.group()

@@ -194,7 +194,7 @@ def run_topics(store: Store, config: TopicsConfig | None = None, *,
             if config.model == "dmr":
                 model.fit(bow, dictionary, covariates=covariates, progress=say)
             else:
-                model.fit(bow, dictionary)
+                model.fit(bow, dictionary, progress=say)
             memory.add_all(getattr(model, "infer_worker_peaks_", ()))
             shares = _save_restart(store, run, model, config, seed_words, doc_ids, dictionary, out)
             run_ids.append(run.run_id)

@@ -209,3 +209,44 @@ def test_scheme_cites_no_missing_file():
     assert "../shared" not in text
     for name in re.findall(r"[\w./-]+\.(?:md|yaml|csv|txt)\b", text):
         assert (ROOT / name).exists() or (ROOT / "nlp" / name).exists(), name
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding 8: progress for scheme check and every model
+# ---------------------------------------------------------------------------------------------
+
+def test_scheme_check_reports_progress(labelled_db, tmp_path):
+    db, _ = labelled_db
+    result = CliRunner().invoke(cli, ["scheme", "check", "--db", str(db), "-o", str(tmp_path / "s.csv")],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "scheme check: 6/6 doc" in result.stderr          # two passes over 3 documents
+    assert (tmp_path / "s.csv").exists() and "seeds checked" in result.stdout
+
+
+@pytest.mark.parametrize("model_name", ["lda", "seeded_lda"])
+def test_lda_models_report_progress_and_fit_the_same(monkeypatch, model_name):
+    pytest.importorskip("gensim")
+    import numpy as np
+    from gensim.corpora import Dictionary
+
+    from zhengce.nlp.topics.models import LdaTopicModel, SeededLdaModel, dmr_inference
+
+    monkeypatch.setattr(dmr_inference, "PROGRESS_EVERY_S", 0.0)
+    rng = np.random.default_rng(0)
+    words = ["标准", "监督", "补贴", "鼓励", "计划", "指标", "检验", "奖励"]
+    texts = [[str(w) for w in rng.choice(words, 12)] for _ in range(20)]
+    dictionary = Dictionary(texts)
+    corpus = [dictionary.doc2bow(t) for t in texts]
+
+    def make():
+        if model_name == "lda":
+            return LdaTopicModel(3, passes=2, iterations=20, random_state=0)
+        return SeededLdaModel({"regulatory": ["标准"], "developmental": ["补贴"]}, 1, passes=2,
+                              iterations=20, random_state=0)
+
+    lines: list[str] = []
+    with_progress = make().fit(corpus, dictionary, progress=lines.append)
+    quiet = make().fit(corpus, dictionary)
+    assert lines and lines[-1].startswith(f"{type(quiet).__name__} passes: 40/40 document")
+    np.testing.assert_array_equal(with_progress.doc_topic_, quiet.doc_topic_)
