@@ -382,6 +382,14 @@ def browse(db_path, out, port, open_browser):
 
     with open_store(db_path) as store:
         meta = prepare_browse(store, out)
+    import signal
+
+    def stop_on_signal(signum, frame):
+        # `kill PID` of this command: leave through the finally below, which stops Datasette
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop_on_signal)
     server = start_datasette(resolve_db_path(db_path), meta, port=port)
     click.echo(f"Datasette: {server.url}/{server.db_name}  (Ctrl-C stops it)")
     if open_browser:
