@@ -98,7 +98,8 @@ def run(db_path, config_path, model, n_topics, n_free_topics, n_restarts, random
 @click.option("--ks", default="5,10,20", show_default=True, help="Comma-separated numbers of topics.")
 @click.option("--seeds", "n_seeds", default=3, show_default=True, help="Seeds per K (stability).")
 @click.option("--random-state", default=0, show_default=True)
-@click.option("--out", "out_dir", default="out/topics", show_default=True)
+@click.option("--out", "out_dir", default="out/topics", show_default=True,
+              help="Folder for the search_k table.")
 def search_k_cmd(db_path, ks, n_seeds, random_state, out_dir):
     """Compare K: held-out fit, coherence (c_npmi, c_v), exclusivity, stability.
 
@@ -339,7 +340,7 @@ def export_cmd(db_path, out, rows, where, params, config_hash):
 
     \b
     Example:
-      zhengce shards export out/shards --db data/demo.db --rows 5000
+      zhengce shards export --out out/shards --db data/demo.db --rows 5000
     """
     from zhengce.corpus import shards as sh
 
@@ -387,8 +388,8 @@ def segment_cmd(folder, scheduler, n_jobs, backend, hmm, min_len, progress):
               help="Keep tokens in at most this fraction of documents.")
 @click.option("--keep-n", type=int, default=100000, show_default=True,
               help="Then keep the most frequent N (0 = no cap).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Where to save the dictionary (default DIR/dictionary.gensim).")
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="File to save the dictionary to (default DIR/dictionary.gensim).")
 @scheduler_option
 @jobs_option
 def dictionary_cmd(folder, no_below, no_above, keep_n, out, scheduler, n_jobs):
