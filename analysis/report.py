@@ -128,6 +128,8 @@ class _Report:
         self.warnings: list[str] = []
         #: the --years window (None: the figures show the years where the data are not thin)
         self.years: tuple[int, int] | None = None
+        #: the --level choice (None: every level)
+        self.levels: list[str] | None = None
         #: the numbers ``make demo`` prints: post − pre change of the regulatory share by level
         self.headline: dict[str, Any] = {}
 
@@ -306,7 +308,8 @@ def _composition(rep: _Report, data: StrategyData, n_draws: int,
         try:
             est = estimate_effect(rep.store, data.run_ids, cat, n_draws=n_draws,
                                   formula=formula, measure=data.measure,
-                                  random_state=rep.random_state)
+                                  random_state=rep.random_state, years=rep.years,
+                                  levels=rep.levels)
         except UserError as exc:
             errors.append((cat, str(exc)))
             continue
@@ -528,6 +531,7 @@ def build_report(store, out_dir, run_id: str | None = None, *, measure: str = "a
     rep = _Report(store, out, chinese=chinese, min_docs=min_docs, n_boot=n_boot,
                   random_state=random_state, source_label=source_label, dpi=dpi)
     rep.years = years
+    rep.levels = list(levels) if levels else None
     with store.run("report", {**params, "database": str(store.path)},
                    packages=REPORT_PACKAGES) as run:
         data, reason = _strategy_data(store, run_id, measure, pool_restarts, years, levels)

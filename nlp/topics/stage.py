@@ -203,6 +203,7 @@ def run_topics(store: Store, config: TopicsConfig | None = None, *,
     scores = dictionary_scores(corpus, scheme)
     correlations = _measure_correlations(store, scores.run_id, shares_for_corr, doc_ids)
     _record_correlations(store, run_ids, correlations, scores.run_id)
+    _write_run_manifests(store, run_ids, out)
     return TopicsResult(run_ids=run_ids, n_documents=len(doc_ids), vocabulary=len(dictionary),
                         segmented=int(seg.get("n_segmented", 0)),
                         dictionary_run_id=scores.run_id, correlations=correlations,
@@ -238,6 +239,19 @@ def _save_restart(store: Store, run, model, config: TopicsConfig, seed_words: di
         summary["ldavis_path"] = str(path)
     run.summary.update(summary)
     return strategy_shares(model.doc_topic_, labels, doc_ids=doc_ids)
+
+
+def _write_run_manifests(store: Store, run_ids: list[str], out: Path) -> None:
+    """``out/<run_id>/manifest.json``: the run's manifest (parameters, seeds, input hashes,
+    package versions) and summary, beside its topics table and pyLDAvis page."""
+    from zhengce.common.outputs import write_manifest
+
+    for run_id in run_ids:
+        row = store.db.execute("select manifest, summary from runs where run_id = ?",
+                               [run_id]).fetchone()
+        manifest = json.loads(row[0] or "{}")
+        write_manifest(out / run_id, {"run_id": run_id, **manifest, "database": str(store.path),
+                                      "summary": json.loads(row[1] or "{}")})
 
 
 def _record_correlations(store: Store, run_ids: list[str], correlations: dict[str, float],

@@ -80,6 +80,10 @@ def test_same_seed_same_matrix_and_no_resegmenting(demo):
     assert '"dictionary"' in manifest[0] and '"random_state": 0' in manifest[0]
     html = open(__import__("json").loads(manifest[1])["ldavis_path"], encoding="utf-8").read()
     assert "<script src=\"http" not in html
+    # the manifest also lies beside the run's files (issue 15: a manifest for every stage)
+    on_disk = __import__("json").loads((folder / "det" / first.run_ids[0] / "manifest.json").read_text("utf-8"))
+    assert on_disk["run_id"] == first.run_ids[0] and on_disk["params"]["model"] == "seeded_lda"
+    assert on_disk["database"] == str(store.path) and "dictionary" in on_disk["inputs"]
 
 
 def test_planted_post_2001_shifts_through_the_analysis(demo):
