@@ -19,6 +19,7 @@ Without ``--scheduler`` every stage runs in a local process pool (``--jobs``, de
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -49,6 +50,48 @@ def segment(db_path, backend, hmm, user_dict, n_jobs):
         summary = segment_corpus(store, Segmenter(backend=backend, hmm=hmm, user_dict=user_dict),
                                  Normalizer(), n_jobs=n_jobs)
     click.echo(summary.get("line", str(summary)))
+
+
+@contextmanager
+def one_line_messages():
+    """Yield ``say`` (a line to stderr) and, while the block runs, route the nlp loggers'
+    warnings and the models' TopicModelWarning through it: each message once, one line, no
+    source-line echo (a model logs and warns the same text)."""
+    import logging
+    import warnings
+
+    from .topics.models.validation import TopicModelWarning
+
+    said: set[str] = set()
+
+    def say(msg: str) -> None:
+        if msg not in said:
+            said.add(msg)
+            click.echo(msg, err=True)
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, TopicModelWarning):
+            if str(message) not in said:
+                say(f"warning: {message}")
+            return
+        default_showwarning(message, category, filename, lineno, file, line)
+
+    class SayHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            say(record.getMessage())
+
+    nlp_logger = logging.getLogger("zhengce.nlp")
+    handler = SayHandler(level=logging.WARNING)
+    default_showwarning, propagate = warnings.showwarning, nlp_logger.propagate
+    warnings.showwarning = show_warning
+    nlp_logger.addHandler(handler)
+    nlp_logger.propagate = False
+    try:
+        yield say
+    finally:
+        warnings.showwarning = default_showwarning
+        nlp_logger.removeHandler(handler)
+        nlp_logger.propagate = propagate
 
 
 @click.group()
@@ -88,8 +131,8 @@ def run(db_path, config_path, model, n_topics, n_free_topics, n_restarts, random
                                random_state=random_state, scheme=scheme,
                                label_overrides=label_overrides, out_dir=out_dir,
                                ldavis=False if no_ldavis else None)
-    with open_store(db_path) as store:
-        result = run_topics(store, config, progress=lambda msg: click.echo(msg, err=True))
+    with open_store(db_path) as store, one_line_messages() as say:
+        result = run_topics(store, config, progress=say)
     click.echo(result.line())
 
 

@@ -250,3 +250,20 @@ def test_lda_models_report_progress_and_fit_the_same(monkeypatch, model_name):
     quiet = make().fit(corpus, dictionary)
     assert lines and lines[-1].startswith(f"{type(quiet).__name__} passes: 40/40 document")
     np.testing.assert_array_equal(with_progress.doc_topic_, quiet.doc_topic_)
+
+
+def test_topics_run_says_a_model_warning_once(capsys):
+    """A model logs and warns the same text: `topics run` shows it as one line on stderr."""
+    import logging
+    import warnings
+
+    from zhengce.nlp.cli import one_line_messages
+    from zhengce.nlp.topics.models.validation import TopicModelWarning
+
+    with one_line_messages() as say:
+        say("fitting dmr")
+        logging.getLogger("zhengce.nlp.topics.models.seeds").warning("2 seed word(s) seed nothing")
+        warnings.warn("2 seed word(s) seed nothing", TopicModelWarning)
+        warnings.warn("another matter", TopicModelWarning)
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["fitting dmr", "2 seed word(s) seed nothing", "warning: another matter"]
