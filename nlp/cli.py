@@ -162,13 +162,13 @@ def search_k_cmd(db_path, ks, n_seeds, random_state, out_dir):
         grid = [int(k) for k in ks.split(",") if k.strip()]
     except ValueError:
         raise UserError(f"--ks {ks!r}: give whole numbers separated by commas, e.g. 5,10,20") from None
-    with open_store(db_path) as store:
+    with open_store(db_path) as store, one_line_messages() as say:
         seg = segment_corpus(store, Segmenter(), Normalizer())
         corpus = TokenCorpus(store, seg["config_hash"], min_tokens=1)
         dictionary, _ = build_dictionary(corpus, no_below=5, no_above=0.5, keep_n=50_000)
         table = search_k(BowCorpus(corpus, dictionary), dictionary, grid,
                          lambda k, seed: LdaTopicModel(k, passes=10, iterations=100, random_state=seed),
-                         n_seeds=n_seeds, random_state=random_state, texts=corpus)
+                         n_seeds=n_seeds, random_state=random_state, texts=corpus, progress=say)
     paths = write_table(table, Path(out_dir), "search_k")
     click.echo(table.to_string())
     click.echo(f"recommended K = {table.attrs.get('recommended_k')} ({table.attrs.get('rule', '')}); "
