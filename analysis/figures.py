@@ -174,11 +174,15 @@ def plot_prevalence(table: pd.DataFrame, categories: Sequence[str], *, group_col
 def plot_mix(table: pd.DataFrame, groups: Sequence[str], categories: Sequence[str], *,
              group_col: str = "sector", chinese: bool = True, min_docs: int = 10, note: str = "",
              title: str | None = None, group_titles: Mapping[str, str] | None = None,
-             wto_year: int = WTO_YEAR):
-    """One panel per group (e.g. sector); one line per category: the strategy mix over time."""
+             wto_year: int = WTO_YEAR, years: tuple[int, int] | None = None):
+    """One panel per group (e.g. sector); one line per category: the strategy mix over time.
+
+    ``years`` (first, last): the x range shown (default: every year in ``table``)."""
     import matplotlib.pyplot as plt
 
     setup(chinese)
+    if years is not None:
+        table = table[table["year"].between(years[0], years[1])]
     n = len(groups)
     fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 3.9), sharey=True, squeeze=False)
     for ax, g in zip(axes[0], groups):

@@ -370,7 +370,8 @@ def _sectors(rep: _Report, data: StrategyData, sectors) -> None:
     rep.table(traj.table, "sector_trajectories", "Strategy mix by sector and year")
     counts = frame.drop_duplicates(["doc_id", "sector"]).groupby("sector", observed=False).size()
     fig = plot_mix(traj.table, list(spec), data.strategies, chinese=rep.chinese,
-                   min_docs=rep.min_docs, group_titles={k: SECTOR_TITLES.get(k, k) if rep.chinese
+                   min_docs=rep.min_docs, years=rep.years or dense_years(data, rep.min_docs),
+                   group_titles={k: SECTOR_TITLES.get(k, k) if rep.chinese
                                                          else k for k in spec},
                    note=f"Source: {rep.source_label}. Mean document share per year; bands: 95% "
                         f"bootstrap intervals; open markers: fewer than {rep.min_docs} documents.")

@@ -144,3 +144,19 @@ def test_no_findfont_noise(caplog, tmp_path):
     fig.savefig(tmp_path / "x.png")
     plt.close(fig)
     assert not [r for r in caplog.records if "findfont" in r.getMessage()]
+
+
+def test_yearly_figures_show_only_the_dense_years(report_store):
+    from zhengce.analysis.data import dense_years, load_strategy_data
+    from zhengce.analysis.figures import plot_mix, plot_prevalence
+    from zhengce.analysis.trajectories import compute_trajectories
+
+    data = load_strategy_data(report_store)
+    table = compute_trajectories(data, n_boot=5).table
+    window = dense_years(data, 10)
+    for fig in (plot_prevalence(table, ["regulatory"], chinese=False, years=window),
+                plot_mix(table.rename(columns={"level": "sector"}), ["central"], ["regulatory"],
+                         chinese=False, years=window)):
+        xs = [x for ax in fig.axes for line in ax.lines for x in line.get_xdata()
+              if isinstance(x, (int, float)) and x > 1900 and x != 2001]
+        assert xs and min(xs) >= 1997 and 1996 not in xs
