@@ -369,7 +369,9 @@ def code_score_cmd(sheets, db_path, run_id, out):
               help="Folder for metadata.json.")
 @click.option("--port", type=int, default=None, help="Port (default: a free one).")
 @click.option("--open/--no-open", "open_browser", default=True, help="Open a web browser.")
-def browse(db_path, out, port, open_browser):
+@click.option("--run", "run_id", default=None, metavar="RUN_ID",
+              help="Topic run whose shares the views show (default: the latest, named in the output).")
+def browse(db_path, out, port, open_browser, run_id):
     """Open the corpus in Datasette (facets, full-text search, strategy shares per document).
 
     \b
@@ -380,9 +382,16 @@ def browse(db_path, out, port, open_browser):
 
     from .browse import prepare_browse, start_datasette
 
-    with open_store(db_path) as store:
-        meta = prepare_browse(store, out)
     import signal
+
+    from .data import latest_topic_run
+
+    with open_store(db_path) as store:
+        meta = prepare_browse(store, out, run_id)
+        shown = run_id or latest_topic_run(store)
+    click.echo(f"showing topic run {shown} " + ("(as asked)" if run_id else
+                                               "(the latest; choose another with --run RUN_ID)")
+               if shown else "no topic run yet: documents only")
 
     def stop_on_signal(signum, frame):
         # `kill PID` of this command: leave through the finally below, which stops Datasette

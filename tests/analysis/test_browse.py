@@ -123,6 +123,7 @@ def test_browse_killed_by_its_pid_stops_datasette(browse_store, tmp_path):
                                  "--no-open", "--out", str(tmp_path / "b")],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
+            assert proc.stdout.readline().startswith("showing topic run topics-")
             line = proc.stdout.readline()
             assert line.startswith("Datasette: http://127.0.0.1:"), line
             children = psutil.Process(proc.pid).children(recursive=True)
@@ -134,3 +135,20 @@ def test_browse_killed_by_its_pid_stops_datasette(browse_store, tmp_path):
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+def test_browse_views_a_chosen_run(browse_store):
+    """Issue 15 finding 6: --run on browse too (the views were always the latest run)."""
+    store, latest = browse_store
+    first = store.db.execute("select run_id from runs where stage = 'topics' and run_id != ? ",
+                             [latest]).fetchone()[0]
+    create_views(store, first)
+    runs = {r[0] for r in store.db.execute("select distinct run_id from document_strategies")}
+    assert runs == {first}
+    meta = browse_metadata(store, run_id=first)["databases"]["corpus"]
+    assert meta["tables"]["document_strategies"]["title"].endswith(f"(topic run {first})")
+    assert f"'{first}'" in meta["queries"]["typical_documents"]["sql"]
+    with pytest.raises(Exception, match="has no strategy shares"):
+        create_views(store, "nope")
+    create_views(store)
+    assert {r[0] for r in store.db.execute("select distinct run_id from document_strategies")} == {latest}
