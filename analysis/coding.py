@@ -237,7 +237,7 @@ def _read_sheet(path: Path) -> pd.DataFrame:
     return frame.fillna("")
 
 
-def _normalise_category(raw: str, allowed: Sequence[str], path: Path, row: int) -> str | None:
+def _normalize_category(raw: str, allowed: Sequence[str], path: Path, row: int) -> str | None:
     value = str(raw).strip()
     if not value:
         return None
@@ -272,7 +272,7 @@ def read_codes(sheets: Iterable, categories: Sequence[str], known_docs: set[str]
                 if str(r["category"]).strip():
                     raise UserError(f"{path} row {row}: a category without a doc_id; fill doc_id")
                 continue
-            category = _normalise_category(r["category"], categories, path, row)
+            category = _normalize_category(r["category"], categories, path, row)
             if category is None:
                 info["uncoded_rows"] += 1
                 continue

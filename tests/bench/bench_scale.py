@@ -8,7 +8,7 @@ about 2,500 characters; tests/bench/corpora.py), the first N documents for each 
 generator is prefix-stable, so the 10k corpus is the first 10k of the 200k one), cut into
 document shards of ``--rows``. For each size, each step in a fresh process (tests/bench/common.py):
 
-1. ``segment``: normalise + segment every shard (nlp.distributed.SegmentStage, local pool of
+1. ``segment``: normalize + segment every shard (nlp.distributed.SegmentStage, local pool of
    ``--jobs`` processes), the token shards rewritten from scratch;
 2. ``bow``: the dictionary from the token shards (per-shard counts merged; no_below=5,
    no_above=0.5, keep_n=100,000) and the bag-of-words shards with it;
