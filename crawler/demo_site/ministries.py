@@ -13,7 +13,7 @@ from zhengce.common.errors import UserError
 from zhengce.corpus.demo import DemoDocument
 
 from .pages import (JSON_TYPE, Page, SitePages, api_date, chunks, iso_date, list_date,
-                    list_pages)
+                    list_pages, number_of)
 
 NDRC_COLUMNS = {"fzggwl": "发展改革委令", "ghxwj": "规范性文件", "gg": "公告", "tz": "通知"}
 NDRC_BASE = "https://www.ndrc.gov.cn/xxgk/zcfb"
@@ -36,7 +36,7 @@ def build_ndrc(site: SitePages, docs: list[DemoDocument]) -> None:
         if column not in NDRC_COLUMNS:
             raise UserError(f"demo NDRC document {doc.source_id} has unknown column {column!r}")
         site.add_html(doc.url, "ndrc_detail.html", doc=doc, column_name=NDRC_COLUMNS[column],
-                      pub_datetime=f"{list_date(doc)} 10:00")
+                      pub_datetime=f"{list_date(doc)} 10:00", **_ndrc_layout(doc))
         columns[column].append((doc.url, doc.title, list_date(doc).replace("-", "/")))
     _plant_ndrc_traps(site, columns)
     site.start_urls["ndrc"] = []
@@ -48,6 +48,21 @@ def build_ndrc(site: SitePages, docs: list[DemoDocument]) -> None:
                           column_name=NDRC_COLUMNS[column], site_name="国家发展和改革委员会",
                           n_pages=len(pages), page_index=index)
         site.start_urls["ndrc"].append(f"{NDRC_BASE}/{column}/index.html")
+
+
+def _ndrc_layout(doc: DemoDocument) -> dict:
+    """Every other NDRC page in the 2026 layout: the meta title lacks the issuer prefix and has
+    the 发文字号 glued on, ``ContentSource`` names the posting department, the heading with the
+    full title is inside ``div.article_con`` (no ``div.TRS_Editor``) and an empty
+    ``div.attachment`` block follows the body. The others keep the older layout."""
+    if number_of(doc) % 2:
+        return {"layout": "old", "meta_title": doc.title, "posting_office": doc.issuer}
+    short = doc.title
+    if doc.title.startswith(doc.issuer + "关于"):
+        short = doc.title[len(doc.issuer):]
+    if doc.doc_number:
+        short += f"({doc.doc_number})"
+    return {"layout": "2026", "meta_title": short, "posting_office": "综合司"}
 
 
 def _plant_ndrc_traps(site: SitePages, columns: dict[str, list[tuple[str, str, str]]]) -> None:
@@ -109,8 +124,12 @@ def build_sasac(site: SitePages, docs: list[DemoDocument]) -> None:
     """SASAC: detail pages and a list of five a page (a spacer row after every third)."""
     site.start_urls["sasac"] = [f"http://{SASAC_LIST}"]
     base = "http://" + SASAC_LIST.rsplit("/", 1)[0]
-    for doc in docs:
-        site.add_html(doc.url, "sasac_detail.html", doc=doc)
+    for position, doc in enumerate(docs):
+        # the real pages' furniture: editor credit, QR hint, related articles (titles of other
+        # SASAC documents), share and print/close buttons, all inside div.zsy_comain
+        related = [other.title for other in (docs[position - 1:position] + docs[position + 1:position + 2])]
+        site.add_html(doc.url, "sasac_detail.html", doc=doc, editor="王明",
+                      related=related or ["国务院国资委召开中央企业负责人会议"])
     pages = chunks(docs, 5)   # without SASAC documents, its list URL answers 404
     for index, chunk in enumerate(pages):
         next_url = f"{base}/{_page_name(index + 1)}" if index + 1 < len(pages) else None

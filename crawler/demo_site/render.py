@@ -42,7 +42,7 @@ class SiteContent:
     """
 
     def __init__(self, n_documents: int = 600, random_state: int = 0, *, api_cap: int = 100,
-                 flaky_failures: int = 2, list_page_size: int = 15):
+                 flaky_failures: int = 2, list_page_size: int = 15, api_totalpage: bool = False):
         if n_documents < 1:
             raise UserError(f"the demo site needs at least one document (got {n_documents})")
         self.n_documents = n_documents
@@ -57,7 +57,7 @@ class SiteContent:
         self.start_urls = site.start_urls
         self.specials = site.specials
         self.attachments = site.attachments
-        self._govcn = GovcnSite(site, api_cap)
+        self._govcn = GovcnSite(site, api_cap, with_totalpage=api_totalpage)
         self._miit = MiitSite(site)
         by_kind: dict[str, list[DemoDocument]] = {}
         for doc in self.documents:

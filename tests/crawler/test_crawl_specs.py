@@ -90,7 +90,7 @@ def test_check_a_list_and_a_detail_page(content):
     detail = check_page("zhejiang", content.pages[key_of(first.url)].body)
     assert detail.kind == "detail" and detail.problems == []
     assert f"      issuer: {first.issuer}" in detail.lines
-    assert any(line.startswith("detail.body  div#zoom: ") for line in detail.lines)
+    assert any(line.startswith("detail.body  div#zoom, div.zoom: ") for line in detail.lines)
     # the wrong spec for the page: every selector misses
     wrong = check_page("guangdong", content.pages[key_of(first.url)].body, kind="detail")
     assert "detail.body 'div.zw' found no text" in wrong.problems
