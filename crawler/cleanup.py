@@ -123,10 +123,11 @@ def clean_body(text: str) -> tuple[str, dict[str, int]]:
     """The body without a repeated copy and without furniture lines; counts of what went
     (``duplicated_body``: 1 when a copy was dropped; ``furniture_lines``)."""
     counts: dict[str, int] = {}
-    text, repeated = drop_repeated_blocks(text)
-    if repeated:
-        counts["duplicated_body"] = 1
+    # furniture first: a copy followed by furniture is still a copy
     text, dropped = strip_furniture(text)
     if dropped:
         counts["furniture_lines"] = dropped
+    text, repeated = drop_repeated_blocks(text)
+    if repeated:
+        counts["duplicated_body"] = 1
     return text, counts

@@ -292,13 +292,13 @@ class MofcomSpider(PolicySpider):
     def parse_detail(self, response):
         page = self.page(response)
         sel = page.sel
-        body = sel.css(".art-con") or sel.css(".artCon")
-        if not body:
+        if not (sel.css(".art-con") or sel.css(".artCon")):
             redirect = self.js_redirect(response, page)
             if redirect is not None:
                 yield redirect
                 yield self.redirected(response)
                 return
+        body, _ = self.select_body(sel, ".art-con", ".artCon")
         text = body_text(body)
         title = _meta(sel, "ArticleTitle") or clean_value(sel.css("#artitle::text").get())
         fields = {"title": title, "published_date": _meta(sel, "PubDate"),
