@@ -38,7 +38,9 @@ class SiteContent:
     ``start_urls`` gives, per crawler site name, the real list/API URLs to start from (the
     built-in spiders and the shipped specs start from the same ones); ``specials`` names the
     planted traps (``flaky``, ``not_found``, ``malformed``, ``robots_disallowed``,
-    ``http_redirect``, ``js_redirect``, ``gbk``) by URL.
+    ``http_redirect``, ``js_redirect``, ``gbk``) by URL. The gov.cn search API serves at most
+    ``api_cap`` results per query and, like the real one as far as public clients show, has no
+    ``totalpage`` field unless ``api_totalpage``.
     """
 
     def __init__(self, n_documents: int = 600, random_state: int = 0, *, api_cap: int = 100,
