@@ -82,27 +82,76 @@ def stats(db_path, as_json):
 @click.command()
 @click.argument("query")
 @db_option
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", default=20, show_default=True, type=int,
+              help="Rows to show (1 to 100,000); the total count of matches is always printed.")
 @click.option("--level", type=click.Choice(["central", "provincial", "local"]), default=None)
-def search(query, db_path, limit, level):
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: query, total and rows.")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="Print CSV rows (the total goes to stderr).")
+def search(query, db_path, limit, level, as_json, as_csv):
     """Full-text search (Chinese words are segmented for you).
 
     \b
-    Example:
-      zhengce search 出口退税 --db data/demo.db --level provincial
-    """
-    from .fts import search as run_search
+    Several words: documents with ALL of them, anywhere.
+    A OR B (OR in capitals): either; OR binds tighter than the implicit AND.
+    "A B" in double quotes: the exact phrase (and "补贴" the whole word only:
+    unquoted, 补贴 also finds 财政补贴 and 反补贴).
+    The total number of matching documents is printed, not just the rows shown.
 
+    \b
+    Examples:
+      zhengce search 出口退税 --db data/demo.db --level provincial
+      zhengce search "产业政策 补贴" --limit 5
+      zhengce search "产业政策 补贴 OR 补助" --json
+      zhengce search '"出口 退税" 增值税' --csv > hits.csv
+    """
+    from .search import check_limit, json_lines, search as run_search, terminal_safe
+
+    if as_json and as_csv:
+        raise UserError("--json and --csv: choose one output format")
+    check_limit(limit)
     with open_store(db_path) as store:
-        rows = run_search(store, query, limit=limit,
-                          where="d.level = ?" if level else None, params=[level] if level else None)
-    if not rows:
-        click.echo(f"no documents match {query!r}")
-        return
-    for r in rows:
-        click.echo(f"{r['doc_id']}  {r['year'] or '----'}  {r['level'] or '?':<10} {r['title']}")
-        click.echo(f"    {r['snippet']}")
-    click.echo(f"{len(rows)} result(s) for {query!r}")
+        result = run_search(store, query, limit=limit, where="d.level = ?" if level else None,
+                            params=[level] if level else None)
+    line = f"showing {len(result.rows)} of {result.total:,} result(s) for {query!r}"
+    if as_json:
+        click.echo(json_lines(result))
+    elif as_csv:
+        _echo_search_csv(result.rows)
+        click.echo(terminal_safe(line), err=True)
+    elif not result.rows:
+        click.echo(terminal_safe(f"no documents match {query!r}"))
+    else:
+        for r in result.rows:
+            click.echo(f"{r['doc_id']}  {r['year'] or '----'}  {r['level'] or '?':<10} "
+                       f"{terminal_safe(r['title'])}")
+            click.echo(f"    {terminal_safe(r['snippet'])}")
+        click.echo(terminal_safe(line))
+
+
+def _echo_search_csv(rows: list[dict]) -> None:
+    import csv
+    import io
+    import sys
+
+    from zhengce.common.outputs import spreadsheet_safe
+
+    from .search import terminal_safe
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    columns = ["doc_id", "title", "level", "province", "year", "issuer", "doc_number", "snippet",
+               "rank"]
+    writer.writerow(columns)
+    # on a terminal the cells are shown, so they lose control characters like the table does
+    clean = terminal_safe if sys.stdout.isatty() else (lambda value: value)
+    for row in rows:
+        writer.writerow([spreadsheet_safe(clean(row[c]) if isinstance(row[c], str) else row[c])
+                         for c in columns])
+    # not click.echo: it would drop some escape sequences when piped, and the data must stay exact
+    stream = click.get_text_stream("stdout")
+    stream.write(buffer.getvalue())
+    stream.flush()
 
 
 @click.command()
