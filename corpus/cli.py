@@ -155,49 +155,67 @@ def _echo_search_csv(rows: list[dict]) -> None:
 
 
 @click.command()
-@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), metavar="DIR",
+              help="Folder to export into (created if needed).")
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default=None,
-              help="Output format (default: from OUT's suffix).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv",
+              show_default=True, help="Data file format.")
+@click.option("--name", default=None,
+              help="Data file name without suffix (default: documents, or documents_r with --r); "
+                   "another name adds a second file to the folder's datapackage.")
+@click.option("--force", is_flag=True, help="Replace a file of the same name from an earlier export.")
+@click.option("--run", "run_id", default=None, metavar="RUN",
+              help="Add this topic run's strategy shares (share_*) and topic proportions θ "
+                   "(theta_*); only the documents it measured are exported.")
 @click.option("--level", "levels", multiple=True, type=click.Choice(["central", "provincial", "local"]))
-@click.option("--years", default=None, metavar="FROM-TO", help="e.g. 1995-2010")
-@click.option("--region", "regions", multiple=True, help="Province/prefecture/county name or code.")
-@click.option("--agency", "agencies", multiple=True, help="Agency id (see the agencies table), e.g. ndrc.")
-@click.option("--sector", "sectors", multiple=True, help="GB/T 4754 code, e.g. 36 (automobiles) or 3973.")
+@click.option("--years", default=None, metavar="FROM-TO", help="e.g. 1995-2010, 1995- or -2010")
+@click.option("--region", "regions", multiple=True,
+              help="Province/prefecture/county name or GB/T 2260 code (a province name may be "
+                   "shortened: 浙江).")
+@click.option("--agency", "agencies", multiple=True,
+              help="Agency id, name or alias (agencies table), e.g. ndrc, 国务院, 发改委.")
+@click.option("--sector", "sectors", multiple=True,
+              help="GB/T 4754 code (36 includes 361, 3611 …), sector name (汽车制造业) or set name "
+                   "(automotive, semiconductors).")
 @click.option("--doc-type", "doc_types", multiple=True, help="e.g. 通知, 意见, 办法.")
 @click.option("--no-text", is_flag=True, help="Leave the full text out.")
 @click.option("--r", "r_friendly", is_flag=True,
-              help="R-friendly: covariates + segmented text, ready for stm/quanteda.")
+              help="R-friendly: covariates + the text as words, ready for stm/quanteda (with "
+                   "--run: the model's own tokens and its stopword list).")
 @click.option("--datasette", "datasette_out", type=click.Path(path_type=Path), default=None,
-              help="Also write Datasette metadata.json here.")
-def export(out, db_path, fmt, levels, years, regions, agencies, sectors, doc_types, no_text,
-           r_friendly, datasette_out):
-    """Export documents (with codebook and datapackage.json) for other scholars.
+              metavar="FILE", help="Also write Datasette metadata.json to FILE.")
+def export(out_dir, db_path, fmt, name, force, run_id, levels, years, regions, agencies, sectors,
+           doc_types, no_text, r_friendly, datasette_out):
+    """Export documents into a folder, with a codebook and one datapackage.json for all its files.
+
+    A second export into the same folder adds its file (give --name) to the datapackage and the
+    codebook; one that would replace a file is refused unless --force. Unknown filter values are
+    an error that lists the valid ones. CSV cells that a spreadsheet would run as a formula
+    (= + - @ first) get a leading apostrophe; the database keeps the raw text.
 
     \b
     Examples:
-      zhengce export out/corpus.parquet --level provincial --years 1995-2010
-      zhengce export out/stm.csv --r --sector 36
-      zhengce export out/docs.jsonl --datasette data/metadata.json
+      zhengce export --out out/export --format parquet --level provincial --years 1995-2010
+      zhengce export --out out/export --name central --level central --agency 国务院
+      zhengce export --out out/stm --r --run topics-20261206-101500-ab12 --sector automotive
+      zhengce export --out out/export --format jsonl --datasette data/metadata.json
     """
-    from .export import ExportFilter, export_documents, write_datasette_metadata
+    from .export import ExportFilter, export_documents, parse_years, write_datasette_metadata
 
-    year_from = year_to = None
-    if years:
-        try:
-            a, _, b = years.partition("-")
-            year_from = int(a) if a else None
-            year_to = int(b) if b else None
-        except ValueError:
-            raise UserError(f"--years {years!r}: write it as FROM-TO, e.g. 1995-2010") from None
+    year_from, year_to = parse_years(years)
     flt = ExportFilter(levels=levels, year_from=year_from, year_to=year_to, regions=regions,
                        agencies=agencies, sectors=sectors, doc_types=doc_types)
+    if datasette_out is not None and datasette_out.is_dir():
+        raise UserError(f"--datasette {datasette_out} is a folder: give a file, e.g. "
+                        f"{datasette_out / 'metadata.json'}")
     with open_store(db_path) as store:
-        result = export_documents(store, out, fmt=fmt, flt=flt, include_text=not no_text,
-                                  r_friendly=r_friendly)
+        result = export_documents(store, out_dir, fmt=fmt, name=name, flt=flt,
+                                  include_text=not no_text, r_friendly=r_friendly, run_id=run_id,
+                                  force=force)
         if datasette_out:
             write_datasette_metadata(store, datasette_out)
-    click.echo(f"exported {result['rows']:,} documents to {result['path']} "
+    run = f" with the measures of run {run_id}" if run_id else ""
+    click.echo(f"exported {result['rows']:,} documents{run} to {result['path']} "
                f"(codebook: {result['codebook']}, {result['datapackage']})")
 
 
