@@ -60,6 +60,10 @@ CODEBOOK: dict[str, tuple[str, str, str, list[str] | None]] = {
 
 EXPORT_COLUMNS = [c for c in CODEBOOK if c not in ("segmented_text", "tokens", "period")] + ["period"]
 
+#: fields whose values zhengce assigns itself (an enum constraint); the others' listed values are
+#: the usual ones (effect_level: a source such as 北大法宝 delivers its own, e.g. 国务院规范性文件)
+ENFORCED_VALUES = frozenset({"level", "level_detail", "period", "validity"})
+
 ARRAY_FIELDS = frozenset(name for name, spec in CODEBOOK.items() if spec[0] == "array")
 
 #: the covariates of the R-friendly file (stm / quanteda): no raw text, one row a document
@@ -79,8 +83,10 @@ def field_schema(name: str) -> dict[str, Any]:
                              "description": f"{meaning}. Derived: {derived}."}
     if typ == "array":
         entry["arrayItem"] = {"type": "string"}
-    if allowed:
+    if allowed and name in ENFORCED_VALUES:
         entry["constraints"] = {"enum": allowed}
+    elif allowed:
+        entry["x-usual-values"] = allowed
     return entry
 
 
@@ -118,6 +124,8 @@ def write_codebook(folder: Path, package: Mapping[str, Any]) -> dict[str, str]:
                    "| --- | --- | --- | --- | --- |"]
             for field in fields:
                 allowed = ", ".join(map(str, field.get("constraints", {}).get("enum", [])))
+                if field.get("x-usual-values"):
+                    allowed = "usually " + ", ".join(map(str, field["x-usual-values"]))
                 derived = _derivation(field)
                 typ = field.get("x-parquet-type", field["type"])
                 writer.writerow([resource.get("name"), field["name"], typ,
