@@ -141,7 +141,11 @@ def export_documents(store: Store, out: str | Path, *, fmt: str = "csv", name: s
     _check_free(plan.folder, package, written, force)
     chunks = _chunks(store, flt, columns=plan.columns, with_segmented="segmented_text" in plan.extra)
     rows = _with_measures(store, plan, chunks)
-    n = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[plan.fmt](plan, rows)
+    try:
+        n = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[plan.fmt](plan, rows)
+    except OSError as exc:
+        raise UserError(f"cannot write {plan.path}: {exc.strerror or exc}; choose another --out "
+                        "folder") from None
     resources = [_resource(plan, n, flt)]
     if "tokens" in plan.extra:
         words = plan.measures.stopwords(store)

@@ -263,6 +263,8 @@ def test_cli_mistakes_are_one_line_with_exit_2(tmp_path):
                                  "data, codebook and datapackage.json into it)"),
         (["--datasette", str(tmp_path)], f"Error: --datasette {tmp_path} is a folder: give a file, "
                                          f"e.g. {tmp_path / 'metadata.json'}"),
+        (["--out", str(a_file / "sub")], f"Error: --out {a_file / 'sub'}: cannot create the folder "
+                                          "(Not a directory); choose another place"),
         (["--name", "中央"], "Error: --name '中央': use lower-case letters, digits, - and _ (it names "
                             "the file and its entry in datapackage.json), e.g. central_2006"),
     ]
