@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -139,6 +140,8 @@ def export_documents(store: Store, out: str | Path, *, fmt: str = "csv", name: s
     if "tokens" in plan.extra:
         written.append(stopwords_path)
     _check_free(plan.folder, package, written, force)
+    # the stopword list is checked against the run's before any file is written
+    words = plan.measures.stopwords(store) if "tokens" in plan.extra else []
     chunks = _chunks(store, flt, columns=plan.columns, with_segmented="segmented_text" in plan.extra)
     rows = _with_measures(store, plan, chunks)
     try:
@@ -148,7 +151,6 @@ def export_documents(store: Store, out: str | Path, *, fmt: str = "csv", name: s
                         "folder") from None
     resources = [_resource(plan, n, flt)]
     if "tokens" in plan.extra:
-        words = plan.measures.stopwords(store)
         _write_stopwords(stopwords_path, words)
         resources.append(_stopwords_resource(plan, stopwords_path, len(words)))
     package = _merge(package, resources)
@@ -162,8 +164,6 @@ def export_documents(store: Store, out: str | Path, *, fmt: str = "csv", name: s
 
 def _plan(store: Store, folder: Path, *, fmt: str, name: str | None, include_text: bool,
           r_friendly: bool, run_id: str | None) -> ExportPlan:
-    import re
-
     fmt = (fmt or "").lower()
     if fmt not in FORMATS:
         raise UserError(f"cannot export as {fmt!r}: choose --format csv, jsonl or parquet")
