@@ -321,3 +321,32 @@ def test_lawrefbook_packages_validate(lawrefbook_path, tmp_path):
     report = frictionless_validate(tmp_path / "out")
     assert [t["stats"]["rows"] for t in report["tasks"]] == [3284, 3284]
     store.close()
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_lawrefbook_sample_with_a_run_validates(lawrefbook_path, tmp_path):
+    """Real law texts with a real topic run (the first 600 laws keep it near 25 s; the whole
+    corpus with --run validates too, but its topic run alone takes about a minute)."""
+    import gzip
+    import itertools
+
+    pytest.importorskip("gensim")
+    from zhengce.nlp.topics.stage import TopicsConfig, run_topics
+
+    sample = tmp_path / "lawrefbook_600.jsonl.gz"
+    with gzip.open(lawrefbook_path, "rt", encoding="utf-8") as fh, \
+            gzip.open(sample, "wt", encoding="utf-8") as out:
+        n = sum(out.write(line) > 0 for line in itertools.islice(fh, 600))
+    store = Store.open(tmp_path / "law.db")
+    load_path(store, sample, progress=False)
+    run_id = run_topics(store, TopicsConfig(model="seeded_lda", ldavis=False, passes=2, iterations=30,
+                                            n_jobs=1, out_dir=str(tmp_path / "topics"))).run_ids[0]
+    for fmt in ("parquet", "csv"):
+        export_documents(store, tmp_path / "out", fmt=fmt, name=f"law_{fmt}", run_id=run_id)
+    export_documents(store, tmp_path / "out", r_friendly=True, run_id=run_id)
+    report = frictionless_validate(tmp_path / "out")
+    assert [(t["name"], t["stats"]["rows"]) for t in report["tasks"]][:3] == \
+        [("law_parquet", n), ("law_csv", n), ("documents_r", n)]
+    assert n == 600
+    store.close()
