@@ -197,7 +197,7 @@ def export(out_dir, db_path, fmt, name, force, run_id, levels, years, regions, a
     Examples:
       zhengce export --out out/export --format parquet --level provincial --years 1995-2010
       zhengce export --out out/export --name central --level central --agency 国务院
-      zhengce export --out out/stm --r --run topics-20261206-101500-ab12 --sector automotive
+      zhengce export --out out/stm --r --run topics-20261206T101500-ab12cd --sector automotive
       zhengce export --out out/export --format jsonl --datasette data/metadata.json
     """
     from .export import ExportFilter, export_documents, parse_years, write_datasette_metadata
@@ -217,6 +217,9 @@ def export(out_dir, db_path, fmt, name, force, run_id, levels, years, regions, a
     run = f" with the measures of run {run_id}" if run_id else ""
     click.echo(f"exported {result['rows']:,} documents{run} to {result['path']} "
                f"(codebook: {result['codebook']}, {result['datapackage']})")
+    if r_friendly and not run_id:
+        click.echo("note: segmented_text holds the search index's words, stopwords kept; give "
+                   "--run RUN for the topic model's own tokens and its stopword list")
 
 
 @click.command("demo-corpus")

@@ -281,6 +281,11 @@ def test_cli_mistakes_are_one_line_with_exit_2(tmp_path):
     res = _cli("export", "--out", str(tmp_path / "ok"), "--db", db, "--agency", "国务院")
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith(f"exported 1 documents to {tmp_path / 'ok' / 'documents.csv'}")
+    res = _cli("export", "--out", str(tmp_path / "ok"), "--db", db, "--r")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-1] == (
+        "note: segmented_text holds the search index's words, stopwords kept; give --run RUN for "
+        "the topic model's own tokens and its stopword list")
 
 
 # -- safe outputs ----------------------------------------------------------------------------
