@@ -68,7 +68,7 @@ topics: install
 	$(BIN)/zhengce report --db $(TOPICS_DB) --out out/report
 
 export: install
-	$(BIN)/zhengce export out/export/corpus.parquet --db $(DB) --datasette out/export/metadata.json
+	$(BIN)/zhengce export --out out/export --format parquet --force --db $(DB) --datasette out/export/metadata.json
 
 bench: install
 	$(PY) tests/bench/run_all.py

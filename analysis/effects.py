@@ -295,7 +295,7 @@ def _alpha_total(run: dict, n_topics: int | None) -> tuple[float, str]:
     if isinstance(alpha, list) and alpha:
         return float(np.sum(alpha)), "sum of the alpha vector"
     if alpha in ("symmetric", "asymmetric"):
-        return 1.0, f"gensim alpha='{alpha}' (normalised to sum 1)"
+        return 1.0, f"gensim alpha='{alpha}' (normalized to sum 1)"
     return 1.0, f"alpha {alpha!r} not recorded as a number: α₀ = 1 assumed"
 
 

@@ -5,6 +5,8 @@
     zhengce crawl --sites govcn,ndrc,zhejiang --db data/zhengce.db [--refresh] [--max-pages N]
     zhengce crawl --sites all --db data/mirror.db --base-url http://127.0.0.1:8000
     zhengce crawl check zhejiang --page saved.html [--kind list|detail]
+    zhengce crawl check --spider ndrc --url URL --page saved.html [--json]
+    zhengce crawl check --spider govcn --api-response answer.json [--json]
     zhengce crawl demo --db data/demo.db [-n 600]
     zhengce crawl seed|worker|writer ...      # distributed crawls, see crawler/README.md
     zhengce demo-site [--port 8000] [-n 600]
@@ -110,32 +112,69 @@ def _print_summary(summary) -> None:
 
 
 @crawl.command("check")
-@click.argument("spec")
-@click.option("--page", "page_path", required=True, type=click.Path(dir_okay=False),
+@click.argument("spec", required=False)
+@click.option("--spider", "spider_name", default=None,
+              help="Run this spider's own parser (govcn, ndrc, miit, sasac, mofcom, or a spec "
+                   "name) on the saved page instead of checking a spec's selectors.")
+@click.option("--page", "page_path", default=None, type=click.Path(dir_okay=False),
               help="A saved HTML page of the site.")
+@click.option("--api-response", "api_path", default=None, type=click.Path(dir_okay=False),
+              help="With --spider govcn|miit: a saved answer of the site's search API.")
 @click.option("--kind", type=click.Choice(["auto", "list", "detail"]), default="auto",
-              show_default=True, help="Which page type the file is.")
-@click.option("--url", default=None, help="The page's URL (to resolve relative links).")
-def check(spec, page_path, kind, url):
-    """Check a site spec against a saved page: print what each selector extracts.
+              show_default=True, help="Which page type the file is (spec check).")
+@click.option("--url", default=None, help="The page's URL (to resolve relative links); for "
+                                          "--api-response, the API request it answers.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (with --spider).")
+def check(spec, spider_name, page_path, api_path, kind, url, as_json):
+    """Check a saved page: a spec's selectors (SPEC), or a spider's own parser (--spider).
 
     \b
-    Example:
+    Examples:
       zhengce crawl check crawler/specs/zhejiang.yaml --page saved_list.html --kind list
+      zhengce crawl check --spider ndrc --url https://www.ndrc.gov.cn/…/t2026…html --page doc.html
+      zhengce crawl check --spider govcn --api-response answer.json --json
     """
+    if spider_name is not None:
+        _check_spider(spider_name, page_path, api_path, url, as_json)
+        return
+    if spec is None:
+        raise UserError("crawl check: give a SPEC (a site spec name or YAML file) or --spider NAME")
+    if page_path is None:
+        raise UserError("crawl check SPEC: give --page FILE (a saved page of the site)")
     from .check import check_page
 
-    path = Path(page_path)
-    if not path.exists():
-        raise UserError(f"--page {path}: no such file; save the page first (browser: Save As, "
-                        "or curl -o page.html URL)")
-    report = check_page(spec, path.read_bytes(), kind=kind, url=url)
+    report = check_page(spec, _read_saved("--page", page_path), kind=kind, url=url)
     for line in report.lines:
         click.echo(line)
     if report.problems:
         click.echo(f"{len(report.problems)} problem(s): "
                    + "; ".join(report.problems), err=True)
         sys.exit(1)
+
+
+def _read_saved(option: str, path: str) -> bytes:
+    target = Path(path)
+    if not target.exists():
+        raise UserError(f"{option} {target}: no such file; save the page first (browser: Save "
+                        "As, or curl -o page.html URL)")
+    return target.read_bytes()
+
+
+def _check_spider(name: str, page_path: str | None, api_path: str | None, url: str | None,
+                  as_json: bool) -> None:
+    from .spider_check import check_api, check_detail, report_json
+
+    if (page_path is None) == (api_path is None):
+        raise UserError("crawl check --spider: give either --page FILE or --api-response FILE")
+    if api_path is not None:
+        result = check_api(name, _read_saved("--api-response", api_path), url=url)
+    else:
+        result = check_detail(name, _read_saved("--page", page_path), url=url)
+    if as_json:
+        click.echo(report_json(result))
+        return
+    for line in result.lines():
+        click.echo(line)
 
 
 @crawl.command("demo")

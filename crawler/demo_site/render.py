@@ -38,11 +38,13 @@ class SiteContent:
     ``start_urls`` gives, per crawler site name, the real list/API URLs to start from (the
     built-in spiders and the shipped specs start from the same ones); ``specials`` names the
     planted traps (``flaky``, ``not_found``, ``malformed``, ``robots_disallowed``,
-    ``http_redirect``, ``js_redirect``, ``gbk``) by URL.
+    ``http_redirect``, ``js_redirect``, ``gbk``) by URL. The gov.cn search API serves at most
+    ``api_cap`` results per query and, like the real one as far as public clients show, has no
+    ``totalpage`` field unless ``api_totalpage``.
     """
 
     def __init__(self, n_documents: int = 600, random_state: int = 0, *, api_cap: int = 100,
-                 flaky_failures: int = 2, list_page_size: int = 15):
+                 flaky_failures: int = 2, list_page_size: int = 15, api_totalpage: bool = False):
         if n_documents < 1:
             raise UserError(f"the demo site needs at least one document (got {n_documents})")
         self.n_documents = n_documents
@@ -57,7 +59,7 @@ class SiteContent:
         self.start_urls = site.start_urls
         self.specials = site.specials
         self.attachments = site.attachments
-        self._govcn = GovcnSite(site, api_cap)
+        self._govcn = GovcnSite(site, api_cap, with_totalpage=api_totalpage)
         self._miit = MiitSite(site)
         by_kind: dict[str, list[DemoDocument]] = {}
         for doc in self.documents:
