@@ -32,3 +32,12 @@ def test_changelog_names_the_architecture_and_this_release():
     text = (ROOT / "CHANGELOG.md").read_text("utf-8")
     for phrase in ("zhengce.*", "migration", "one parallel executor", "seeded DMR", "CITATION.cff"):
         assert phrase in text, phrase
+
+
+def test_make_demo_ends_with_the_report_and_its_headline():
+    """`make demo` ends with `zhengce report`, whose last lines are the report path and the
+    three numbers to look at first (tests/analysis/test_analysis_cli.py checks those lines)."""
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    recipe = makefile.split("\ndemo: install\n", 1)[1].split("\n\n", 1)[0].strip().splitlines()
+    assert recipe[-1].strip().startswith("$(BIN)/zhengce report --db $(DEMO_DB)")
+    assert any("zhengce topics run --db $(DEMO_DB)" in line and "--model" not in line for line in recipe)
