@@ -262,8 +262,7 @@ def scheme_check_cmd(db_path, scheme_path, out_path):
 
     sch = load_scheme(scheme_path)
     segmenter = Segmenter()
-    say = lambda line: click.echo(line, err=True)  # noqa: E731
-    with open_store(db_path) as store:
+    with open_store(db_path) as store, one_line_messages() as say:
         seg = segment_corpus(store, segmenter, Normalizer())
         say(seg.get("line", "segmentation up to date"))
         corpus = TokenCorpus(store, seg["config_hash"])
