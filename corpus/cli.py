@@ -297,10 +297,9 @@ def runs(db_path, stage, limit, as_json):
         # nested values (a model's manifest, word lists) make kilobytes per run: --json has them
         plain = {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool))} \
             if isinstance(data, dict) else {}
+        peak = f"  [{MemoryReport.from_dict(memory).line()}]" if memory else ""
         click.echo(f"{run_id}  {status:<7} {started}  "
-                   f"{json.dumps(plain, ensure_ascii=False, default=str) if plain else ''}")
-        if memory:
-            click.echo(f"  {MemoryReport.from_dict(memory).line()}")
+                   f"{json.dumps(plain, ensure_ascii=False, default=str) if plain else ''}{peak}")
 
 
 @click.command()

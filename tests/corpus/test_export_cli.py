@@ -102,11 +102,12 @@ def test_cli_load_stats_search(tmp_path):
     assert "1 result(s)" in res.stdout
     res = _cli("runs", "--db", db, "--stage", "load")
     assert res.returncode == 0, res.stderr
-    head, memory = res.stdout.splitlines()
+    (line,) = res.stdout.splitlines()       # one line per run
+    head, memory = line.split("  [", 1)
     assert head.startswith("load-") and '"stored": 3' in head and "peak_memory" not in head
     # a 5-row load runs in this process (no workers) and may not raise its high-water mark
-    assert re.fullmatch(r"  peak memory \(VmHWM\): main (<= )?[\d,]+ MB"
-                        r"( \(peak set before this stage\))?", memory), memory
+    assert re.fullmatch(r"peak memory \(VmHWM\): main (<= )?[\d,]+ MB"
+                        r"( \(peak set before this stage\))?\]", memory), memory
 
 
 def test_cli_user_mistakes_are_one_line(tmp_path):
