@@ -101,7 +101,7 @@ where t.run_id = {chosen}"""
 
 def browse_metadata(store, views: list[str] | None = None, run_id: str | None = None) -> dict:
     """Datasette metadata: the corpus export's, plus the strategy views and canned queries."""
-    from zhengce.corpus.export import datasette_metadata
+    from zhengce.corpus.export import collapse_column_descriptions, datasette_metadata
 
     meta = datasette_metadata(store)
     name = Path(store.path).stem
@@ -159,29 +159,8 @@ def browse_metadata(store, views: list[str] | None = None, run_id: str | None = 
     if queries:
         database["queries"] = queries
     for table_meta in tables.values():
-        _collapse_column_descriptions(table_meta)
+        collapse_column_descriptions(table_meta)
     return meta
-
-
-def _collapse_column_descriptions(table_meta: dict) -> None:
-    """Move a table's column descriptions into a closed ``<details>`` under its description.
-
-    Datasette prints ``columns`` as a list above the search box (about 1,900 px for the
-    documents table); collapsed, the search box is the first thing under the title and the
-    codebook is one click away.
-    """
-    from html import escape
-
-    columns = table_meta.pop("columns", None)
-    if not columns:
-        return
-    items = "".join(f"<dt>{escape(str(name))}</dt><dd>{escape(str(text))}</dd>"
-                    for name, text in columns.items())
-    intro = table_meta.pop("description", None)
-    table_meta["description_html"] = (
-        (f"<p>{escape(intro)}</p>" if intro else "")
-        + f'<details class="column-descriptions"><summary>Column descriptions ({len(columns)})'
-        + f'</summary><dl class="column-descriptions">{items}</dl></details>')
 
 
 def prepare_browse(store, out_dir, run_id: str | None = None) -> Path:

@@ -33,7 +33,8 @@ from .export_run import RunMeasures
 from .store import Store, utcnow
 
 __all__ = ["CODEBOOK", "EXPORT_COLUMNS", "ExportFilter", "datasette_metadata", "export_documents",
-           "iter_documents", "parse_years", "write_datasette_metadata"]
+           "iter_documents", "parse_years", "write_datasette_metadata",
+           "collapse_column_descriptions"]
 
 FORMATS = ("csv", "jsonl", "parquet")
 SUFFIX = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet"}
@@ -398,12 +399,35 @@ def datasette_metadata(store: Store) -> dict:
     for t in list(tables):
         if t not in names:
             tables.pop(t)
+    for table_meta in tables.values():
+        collapse_column_descriptions(table_meta)
     return {
         "title": "zhengce corpus",
         "description": "Chinese policy documents tagged by zhengce. Search words are segmented: "
                        "type a Chinese term (e.g. 出口退税).",
         "databases": {Path(store.path).stem: {"tables": tables}},
     }
+
+
+def collapse_column_descriptions(table_meta: dict) -> None:
+    """Move a table's column descriptions into a closed ``<details>`` under its description.
+
+    Datasette prints ``columns`` as a list above the search box (about 1,900 px for the
+    documents table); collapsed, the search box is the first thing under the title and the
+    codebook is one click away.
+    """
+    from html import escape
+
+    columns = table_meta.pop("columns", None)
+    if not columns:
+        return
+    items = "".join(f"<dt>{escape(str(name))}</dt><dd>{escape(str(text))}</dd>"
+                    for name, text in columns.items())
+    intro = table_meta.pop("description", None)
+    table_meta["description_html"] = (
+        (f"<p>{escape(intro)}</p>" if intro else "")
+        + f'<details class="column-descriptions"><summary>Column descriptions ({len(columns)})'
+        + f'</summary><dl class="column-descriptions">{items}</dl></details>')
 
 
 def write_datasette_metadata(store: Store, out: str | Path) -> Path:

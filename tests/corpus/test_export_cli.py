@@ -78,6 +78,11 @@ def test_datasette_metadata_facets_and_search(loaded):
     docs = next(iter(meta["databases"].values()))["tables"]["documents"]
     assert docs["facets"] == ["level", "province", "year", "agency_id", "doc_type"]
     assert (docs["fts_table"], docs["fts_pk"]) == ("search_index_fts", "rowid")
+    # column descriptions folded under the description, so the search box comes first
+    assert "columns" not in docs and "description" not in docs
+    assert docs["description_html"].startswith("<p>One row per document;")
+    assert '<details class="column-descriptions"><summary>Column descriptions (' in docs["description_html"]
+    assert "<dt>doc_number</dt>" in docs["description_html"]
     # the FTS rowid is the document's rowid, so Datasette's search joins correctly
     rows = loaded.db.execute(
         "select d.title from documents d where d.rowid in "
