@@ -28,15 +28,15 @@ from zhengce.corpus.cli_options import db_option, open_store
 from zhengce.common.errors import UserError
 
 
-
 @click.command()
 @db_option
 @click.option("--backend", type=click.Choice(["rjieba", "jieba"]), default="rjieba", show_default=True)
 @click.option("--hmm/--no-hmm", default=False, show_default=True, help="jieba's HMM for unknown words.")
+@click.option("--t2s", is_flag=True, help="Traditional -> Simplified (OpenCC) before segmenting.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False), default=None,
               help="User dictionary (default: nlp/dictionaries/userdict.txt).")
 @click.option("--jobs", "n_jobs", type=int, default=None, help="Worker processes (default: all cores).")
-def segment(db_path, backend, hmm, user_dict, n_jobs):
+def segment(db_path, backend, hmm, t2s, user_dict, n_jobs):
     """Segment the corpus into the token cache (only what is missing or stale).
 
     \b
@@ -48,7 +48,7 @@ def segment(db_path, backend, hmm, user_dict, n_jobs):
 
     with open_store(db_path) as store:   # a progress bar on a terminal, then the summary line
         summary = segment_corpus(store, Segmenter(backend=backend, hmm=hmm, user_dict=user_dict),
-                                 Normalizer(), n_jobs=n_jobs)
+                                 Normalizer(t2s=t2s), n_jobs=n_jobs)
     click.echo(summary.get("line", str(summary)))
 
 
@@ -115,8 +115,10 @@ def topics():
 @click.option("--labels", "label_overrides", default=None, help="Label override file (YAML/CSV).")
 @click.option("--out", "out_dir", default=None, help="Output folder (default out/topics).")
 @click.option("--no-ldavis", is_flag=True, help="Skip the pyLDAvis page.")
+@click.option("--t2s", is_flag=True, default=None,
+              help="Traditional -> Simplified (OpenCC) before segmenting (config key t2s).")
 def run(db_path, config_path, model, n_topics, n_free_topics, n_restarts, random_state, scheme,
-        label_overrides, out_dir, no_ldavis):
+        label_overrides, out_dir, no_ldavis, t2s):
     """Segment, build the dictionary, fit, label, and store strategy shares.
 
     \b
@@ -130,7 +132,7 @@ def run(db_path, config_path, model, n_topics, n_free_topics, n_restarts, random
                                n_free_topics=n_free_topics, n_restarts=n_restarts,
                                random_state=random_state, scheme=scheme,
                                label_overrides=label_overrides, out_dir=out_dir,
-                               ldavis=False if no_ldavis else None)
+                               ldavis=False if no_ldavis else None, t2s=t2s or None)
     with open_store(db_path) as store, one_line_messages() as say:
         result = run_topics(store, config, progress=say)
     click.echo(result.line())

@@ -67,6 +67,9 @@ class TopicsConfig:
     keep_seeds: bool = True
     backend: str = "rjieba"
     hmm: bool = False
+    #: Traditional -> Simplified characters (OpenCC t2s) before segmenting, for corpora with
+    #: Hong Kong, Macao or Taiwan documents; the stored text is not changed
+    t2s: bool = False
     scheme: str | None = None
     label_overrides: str | None = None
     ldavis: bool = True
@@ -162,7 +165,7 @@ def run_topics(store: Store, config: TopicsConfig | None = None, *,
     scheme = load_scheme(config.scheme)
     seed_words = {name: [s.term for s in cat.seeds] for name, cat in scheme.categories.items()}
     segmenter = Segmenter(backend=config.backend, hmm=config.hmm)
-    normalizer = Normalizer()
+    normalizer = Normalizer(t2s=config.t2s)
     seg = segment_corpus(store, segmenter, normalizer, n_jobs=config.n_jobs)
     say(seg.get("line", f"segmented {seg}"))
     if seg.get("peak_memory"):
