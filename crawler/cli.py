@@ -8,6 +8,7 @@
     zhengce crawl check --spider ndrc --url URL --page saved.html [--json]
     zhengce crawl check --spider govcn --api-response answer.json [--json]
     zhengce crawl demo --db data/demo.db [-n 600]
+    zhengce crawl verify --db data/zhengce.db [--sites govcn] [--older-than 30d]
     zhengce crawl seed|worker|writer ...      # distributed crawls, see crawler/README.md
     zhengce demo-site [--port 8000] [-n 600]
 """
@@ -204,6 +205,33 @@ def demo(db, n_documents, random_state, sites, refresh, progress, verbose):
     finally:
         site.stop()
     _print_summary(summary)
+
+
+@crawl.command("verify")
+@click.option("--db", default=None, help="Corpus database (default $ZHENGCE_DB or data/zhengce.db).")
+@click.option("--sites", default=None, help="Comma-separated sites (default: every crawled site).")
+@click.option("--older-than", default=None,
+              help="Only pages not checked (or seen) for this long: 30d, 12h, 2w.")
+@click.option("--base-url", default=None, help="Check against a mirror (BASE/<host>/<path>).")
+@click.option("--no-throttle", is_flag=True, help="Full speed; only with --base-url.")
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="A Scrapy/zhengce setting (value read as JSON when it parses).")
+@click.option("-v", "--verbose", count=True)
+def verify(db, sites, older_than, base_url, no_throttle, settings, verbose):
+    """Request stored documents again and record the gone ones (404/410, redirect to an index,
+    "页面不存在" pages, changed bodies) with the date; nothing is deleted.
+
+    \b
+    Example:
+      zhengce crawl verify --db data/zhengce.db --sites govcn --older-than 30d
+    """
+    from .verify import parse_age, run_verify
+
+    site_list = [s.strip() for s in sites.split(",") if s.strip()] if sites else None
+    summary = run_verify(resolve_db_path(db), sites=site_list, older_than=parse_age(older_than),
+                         base_url=base_url, throttle=not no_throttle,
+                         LOG_LEVEL=_log_level(verbose), **_settings_option(settings))
+    click.echo(summary.line())
 
 
 @crawl.command("seed")

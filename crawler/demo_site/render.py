@@ -116,6 +116,13 @@ class SiteContent:
         self.flaky[key_of(target)] = failures
         self.specials["flaky"] = target
 
+    def take_down(self, urls: list[str]) -> dict[str, str]:
+        """Make ``urls`` disappear (404, redirect to an index, soft "页面不存在" page, in turn):
+        see :mod:`.takedowns`; returns url -> how it was taken down."""
+        from .takedowns import take_down
+
+        return take_down(self, urls)
+
     def served_urls(self) -> list[str]:
         """Every page key the site serves (the APIs excluded)."""
         return sorted(self.pages)
