@@ -7,7 +7,8 @@ from sqlite_utils import Migrations
 
 migrations = Migrations("zhengce.crawl")
 
-TABLES = ("crawl_state", "attachments", "url_availability", "availability_checks")
+TABLES = ("crawl_state", "attachments", "url_availability", "availability_checks",
+          "gap_fills")
 
 
 @migrations()
@@ -57,3 +58,14 @@ def m002_url_availability(db: sqlite_utils.Database) -> None:
         "last_status, http_status) select url, site, kind, doc_id, fetched_at, fetched_at, "
         "'available', http_status from crawl_state "
         "where kind in ('detail', 'attachment') and status = 'stored'")
+
+
+@migrations()
+def m003_gap_fills(db: sqlite_utils.Database) -> None:
+    """Targeted gap filling (``zhengce crawl --gaps``): each missing 发文字号 searched for, when,
+    and what came of it (found, with the URL; absent; failed)."""
+    db["gap_fills"].create(
+        {"doc_number": str, "prefix": str, "year": int, "serial": int, "checked_at": str,
+         "outcome": str, "url": str, "source": str},
+        pk=("doc_number", "checked_at"))
+    db["gap_fills"].create_index(["prefix", "year"])

@@ -123,6 +123,11 @@ class SiteContent:
 
         return take_down(self, urls)
 
+    def unlist(self, urls: list[str]) -> None:
+        """Leave these gov.cn documents out of the search API's date listings (a document-number
+        search still finds them): gaps in 发文字号 series that a crawl cannot see."""
+        self._govcn.unlisted.update(urls)
+
     def served_urls(self) -> list[str]:
         """Every page key the site serves (the APIs excluded)."""
         return sorted(self.pages)
