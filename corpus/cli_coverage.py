@@ -17,7 +17,12 @@ from .cli_options import db_option, open_store
 @click.option("--years", default=None, help="Only these 发文字号 years: FIRST-LAST or one year.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for the tables (CSV, Markdown, LaTeX), gaps.csv and the figure.")
-def coverage(db_path, prefixes, years, out_dir):
+@click.option("--identify", is_flag=True,
+              help="First match the same document across sources (same 发文字号, issuer, date, "
+                   "similar text) and record it as one document with several provenance rows.")
+@click.option("--similarity", type=float, default=0.5, show_default=True,
+              help="With --identify: the least character-bigram Jaccard similarity of the texts.")
+def coverage(db_path, prefixes, years, out_dir, identify, similarity):
     """Sequence coverage of every 发文字号 series: numbers seen, highest, gaps, estimated missing.
 
     gaps.csv lists every missing number: the input of zhengce crawl --sites govcn --gaps.
@@ -29,11 +34,28 @@ def coverage(db_path, prefixes, years, out_dir):
     from .coverage import parse_years, sequence_coverage, write_coverage
 
     with open_store(db_path) as store:
+        if identify:
+            _identify(store, similarity, out_dir)
         result = sequence_coverage(store.db.conn, prefixes=list(prefixes) or None,
                                    years=parse_years(years))
     write_coverage(result, out_dir)
     click.echo(result.line())
     click.echo(f"tables and figure in {out_dir}; missing numbers in {out_dir / 'gaps.csv'}")
+
+
+def _identify(store, similarity: float, out_dir: Path) -> None:
+    from zhengce.common.outputs import write_table
+
+    from .identity import match_sources, record_identity
+
+    if not 0 < similarity <= 1:
+        raise click.UsageError("--similarity: give a number in (0, 1], e.g. 0.5")
+    matches = match_sources(store.db.conn, similarity)
+    added = record_identity(store.db, matches)
+    write_table(matches, out_dir, "coverage_identity",
+                caption="Documents matched across sources (one document, several provenance rows)")
+    click.echo(f"identity: {len(matches):,} documents matched to one held by another source "
+               f"({added:,} new provenance rows)")
 
 
 @click.command()

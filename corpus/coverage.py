@@ -19,7 +19,8 @@ Two estimators of the missing documents, named in every table (column ``estimato
                 assumes the two sources miss documents independently.
 
 A serial is counted once however many documents and sources hold it (cross-source identity by
-number within the series); the ``sources`` column names the sources that hold some of it.
+number within the series); the ``sources`` column names the sources that hold some of it, and
+``n_documents`` counts documents matched across sources (:mod:`.identity`) once.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from pathlib import Path
 import pandas as pd
 
 from zhengce.common.errors import UserError
+
+from .identity import canonical_ids
 
 #: a series whose coverage (serials seen / estimated size) is below this is marked low
 LOW_COVERAGE = 0.8
@@ -107,9 +110,13 @@ def _read_numbers(db, prefixes: list[str] | None, years: tuple[int, int] | None)
     if years:
         sql += " and d.doc_number_year between ? and ?"
         params += list(years)
-    return pd.DataFrame(list(db.execute(sql, params).fetchall()),
-                        columns=["doc_id", "doc_number", "prefix", "year", "serial", "agency_id",
-                                 "level", "source"])
+    frame = pd.DataFrame(list(db.execute(sql, params).fetchall()),
+                         columns=["doc_id", "doc_number", "prefix", "year", "serial", "agency_id",
+                                  "level", "source"])
+    # one document held by several sources (corpus.identity) is counted once
+    canonical = canonical_ids(db)
+    frame["document"] = [canonical.get(d, d) for d in frame["doc_id"]]
+    return frame
 
 
 def _style(doc_numbers: pd.Series) -> str:
@@ -144,7 +151,7 @@ def _series_row(prefix: str, year: int | None, rows: pd.DataFrame) -> tuple[dict
     coverage = len(seen) / est_size if est_size else 1.0
     style = _style(rows["doc_number"])
     row = {"prefix": prefix, "year": year, "issuer": issuer, "level": level,
-           "n_documents": int(rows["doc_id"].nunique()), "n_seen": len(seen),
+           "n_documents": int(rows["document"].nunique()), "n_seen": len(seen),
            "min_serial": seen[0], "max_serial": top, "n_gaps": len(missing),
            "gaps": _ranges(missing) if top <= MAX_LISTED_SERIAL else f"{len(missing)} (not listed)",
            "sources": ",".join(sorted(per_source)), "n_sources": len(per_source),
