@@ -19,12 +19,15 @@ Two estimators of the missing documents, named in every table (column ``estimato
                 assumes the two sources miss documents independently.
 
 A serial is counted once however many documents and sources hold it (cross-source identity by
-number within the series); the ``sources`` column names the sources that hold some of it, and
+number within the series); the gaps table says what ``zhengce crawl --gaps`` found for each
+missing number (``gap_fill``: found, absent, failed; empty: not searched yet); the ``sources``
+column names the sources that hold some of it, and
 ``n_documents`` counts documents matched across sources (:mod:`.identity`) once.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +47,7 @@ MAX_LISTED_SERIAL = 5000
 SERIES_COLUMNS = ["prefix", "year", "issuer", "level", "n_documents", "n_seen", "min_serial",
                   "max_serial", "n_gaps", "gaps", "sources", "n_sources", "overlap",
                   "estimator", "est_size", "est_missing", "coverage", "low_coverage"]
-GAP_COLUMNS = ["prefix", "year", "serial", "doc_number", "issuer", "level"]
+GAP_COLUMNS = ["prefix", "year", "serial", "doc_number", "issuer", "level", "gap_fill"]
 
 
 @dataclass
@@ -117,6 +120,15 @@ def _read_numbers(db, prefixes: list[str] | None, years: tuple[int, int] | None)
     canonical = canonical_ids(db)
     frame["document"] = [canonical.get(d, d) for d in frame["doc_id"]]
     return frame
+
+
+def _gap_fills(db) -> dict[str, str]:
+    """The latest ``crawl --gaps`` outcome per missing number (found / absent / failed)."""
+    try:
+        rows = db.execute("select doc_number, outcome from gap_fills order by checked_at").fetchall()
+    except sqlite3.OperationalError:
+        return {}  # a database opened without the store's migrations
+    return dict(rows)
 
 
 def _style(doc_numbers: pd.Series) -> str:
@@ -230,7 +242,9 @@ def sequence_coverage(db, *, prefixes: list[str] | None = None,
         gaps += gap_rows
     series = pd.DataFrame(rows, columns=SERIES_COLUMNS)
     series["year"] = series["year"].astype("Int64")
-    gap_frame = pd.DataFrame(gaps, columns=GAP_COLUMNS)
+    fills = _gap_fills(db)
+    gap_frame = pd.DataFrame([{**g, "gap_fill": fills.get(g["doc_number"])} for g in gaps],
+                             columns=GAP_COLUMNS)
     gap_frame["year"] = gap_frame["year"].astype("Int64")
     return Coverage(series=series, gaps=gap_frame, by_year=_aggregate(series, "year"),
                     by_level=_aggregate(series, "level"), by_issuer=_aggregate(series, "issuer"),

@@ -47,6 +47,13 @@ def test_gaps_are_filled_or_confirmed_absent(tmp_path):
         assert query(db, "select status from crawl_state where url = ?", [doc.url]) == [("stored",)]
     assert query(db, "select url from gap_fills where outcome = 'found' order by url") == sorted(
         (d.url,) for d in hidden)
+    # the next coverage run says which remaining gaps gov.cn confirmed absent
+    run_zhengce("coverage", "--db", str(db), "--out", str(tmp_path / "cov2"))
+    with (tmp_path / "cov2" / "gaps.csv").open(encoding="utf-8") as fh:
+        after = list(csv.DictReader(fh))
+    searched = {r["doc_number"] for r in rows}
+    assert after and all(r["gap_fill"] == "absent" for r in after if r["doc_number"] in searched)
+    assert not hidden_numbers & {r["doc_number"] for r in after}
 
 
 def test_gaps_need_govcn_and_a_gaps_file(tmp_path):

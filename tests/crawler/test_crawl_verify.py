@@ -90,3 +90,76 @@ def test_second_verify_keeps_gone_since_and_never_deletes(verified):
     assert n_docs > 0
     assert query(db, "select count(*) from crawl_state where kind = 'detail' and status = 'stored' "
                      "and site = 'govcn'")[0][0] == len(stored)
+
+
+def _answer(status: int, body: bytes = b"", *, location: str | None = None, hops: int = 0,
+            stored_hash: str | None = None):
+    """What VerifySpider.parse_check makes of one answer (no network)."""
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from zhengce.crawler.verify import Target, VerifySpider
+
+    url = "https://www.gov.cn/zhengce/content/202401/content_7.htm"
+    target = Target(url, "govcn", "d7", stored_hash)
+    request = Request(url, meta={"target": target, "hops": hops})
+    headers = {"Location": location} if location else {}
+    response = HtmlResponse(url, status=status, headers=headers, body=body, request=request)
+    out = list(VerifySpider(targets=[target]).parse_check(response))
+    assert len(out) == 1
+    return out[0]
+
+
+def test_each_answer_is_classified():
+    from zhengce.crawler.verify import sha256
+
+    page = "<html><title>关于印发某办法的通知</title><body>".encode() + "正文".encode() * 2000
+    assert _answer(404)["reason"] == "not_found" and _answer(410)["outcome"] == "gone"
+    assert _answer(302, location="/zhengce/index.htm")["reason"] == "redirect_index"
+    moved = _answer(301, location="/zhengce/content/202401/content_8.htm")
+    assert moved.url.endswith("content_8.htm") and moved.meta["hops"] == 1  # followed
+    assert _answer(200, page, hops=1)["outcome"] == "moved"
+    soft = _answer(200, "<h2>您访问的页面不存在或已被删除！</h2>".encode())
+    assert (soft["outcome"], soft["reason"]) == ("gone", "soft_not_found")
+    assert _answer(200, page, stored_hash=sha256(page))["outcome"] == "available"
+    changed = _answer(200, page + b"!", stored_hash=sha256(page))
+    assert (changed["outcome"], changed["reason"]) == ("changed", "changed")
+    assert _answer(200, page)["outcome"] == "available"  # nothing stored to compare with
+
+
+def test_targets_and_older_than(store):
+    from datetime import datetime, timedelta, timezone
+
+    from zhengce.crawler.state import upsert_state
+    from zhengce.crawler.verify import record_check, select_targets
+
+    upsert_state(store.db, url="https://a/1.htm", site="a", kind="detail", status="stored",
+                 fetched_at="2026-01-01T00:00:00Z", doc_id="d1")
+    upsert_state(store.db, url="https://b/2.htm", site="b", kind="detail", status="stored",
+                 fetched_at="2026-06-01T00:00:00Z", doc_id="d2")
+    upsert_state(store.db, url="https://b/list", site="b", kind="list", status="listed",
+                 fetched_at="2026-06-01T00:00:00Z")
+    row = store.db.execute("select first_seen, last_seen, last_status from url_availability "
+                           "where url = 'https://a/1.htm'").fetchone()
+    assert row == ("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "available")
+    now = datetime(2026, 6, 10, tzinfo=timezone.utc)
+    conn = store.db.conn
+    assert [t.url for t in select_targets(conn)] == ["https://a/1.htm", "https://b/2.htm"]
+    assert [t.url for t in select_targets(conn, sites=["b"])] == ["https://b/2.htm"]
+    assert [t.url for t in select_targets(conn, older_than=timedelta(days=30), now=now)] == [
+        "https://a/1.htm"]
+    record_check(store.db, {"url": "https://a/1.htm", "site": "a", "doc_id": "d1",
+                            "http_status": 404, "outcome": "gone", "reason": "not_found",
+                            "final_url": "https://a/1.htm", "body_sha256": None,
+                            "checked_at": "2026-06-09T00:00:00Z"})
+    assert select_targets(conn, older_than=timedelta(days=30), now=now) == []
+    record_check(store.db, {"url": "https://a/1.htm", "site": "a", "doc_id": "d1",
+                            "http_status": None, "outcome": "failed", "reason": "timeout",
+                            "final_url": "https://a/1.htm", "body_sha256": None,
+                            "checked_at": "2026-06-10T00:00:00Z"})
+    row = store.db.execute("select last_status, gone_since, gone_reason, last_seen, last_checked "
+                           "from url_availability where url = 'https://a/1.htm'").fetchone()
+    # a failed check changes nothing but the check date; gone since the first gone check
+    assert row == ("gone", "2026-06-09T00:00:00Z", "not_found", "2026-01-01T00:00:00Z",
+                   "2026-06-10T00:00:00Z")
+    assert store.count("availability_checks") == 2
