@@ -90,6 +90,8 @@ def test_command_writes_tables_gaps_and_figure(gapped_db, tmp_path):
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
 
 
+@pytest.mark.shared
+@pytest.mark.slow
 def test_runs_on_the_lawrefbook_corpus(lawrefbook_path, tmp_path):
     """A sample of LawRefBook (the first 1,500 records): the command runs and its counts agree
     with the documents' parsed numbers."""

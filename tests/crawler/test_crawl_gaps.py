@@ -12,6 +12,7 @@ from zhengce.corpus.tagging import parse_doc_number
 from zhengce.crawler.demo_site import DemoSite
 
 
+@pytest.mark.slow
 def test_gaps_are_filled_or_confirmed_absent(tmp_path):
     db = tmp_path / "demo.db"
     with DemoSite(n_documents=150, random_state=3, flaky_failures=0) as site:

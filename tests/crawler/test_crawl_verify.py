@@ -34,13 +34,16 @@ def verified(tmp_path_factory):
         candidates = [u for u in stored if u != alias]
         removed = choose_takedowns(candidates, 0.2, random_state=1)
         modes = site.content.take_down(removed)
+        before = {t: query(db, f"select count(*) from {t}")[0][0]
+                  for t in ("documents", "document_sources", "crawl_state", "raw_records")}
         result = run_zhengce("crawl", "verify", "--db", str(db), "--sites", "govcn",
                              "--base-url", site.base_url, "--no-throttle")
-    return db, stored, alias, modes, result.stdout
+    return db, stored, alias, modes, result.stdout, before
 
 
+@pytest.mark.slow
 def test_verify_finds_exactly_the_removed_documents(verified):
-    db, stored, alias, modes, stdout = verified
+    db, stored, alias, modes, stdout, _ = verified
     assert len(modes) == round(0.2 * (len(stored) - (alias in stored)))
     assert set(modes.values()) == {"not_found", "redirect_index", "soft_not_found"}
     rows = query(db, "select url, last_status, gone_reason, gone_since from url_availability "
@@ -65,8 +68,9 @@ def test_verify_finds_exactly_the_removed_documents(verified):
     assert f"gone" in stdout
 
 
+@pytest.mark.slow
 def test_availability_tables_match(verified, tmp_path):
-    db, stored, alias, modes, _ = verified
+    db, stored, alias, modes, *_ = verified
     run_zhengce("availability", "--db", str(db), "--out", str(tmp_path))
     docs = pd.read_csv(tmp_path / "availability_documents.csv")
     gone_docs = {d for (d,) in query(db, "select doc_id from url_availability where "
@@ -84,12 +88,16 @@ def test_availability_tables_match(verified, tmp_path):
     assert (tmp_path / "availability_survival.png").exists()
 
 
-def test_second_verify_keeps_gone_since_and_never_deletes(verified):
-    db, stored, *_ = verified
-    n_docs = query(db, "select count(*) from documents")[0][0]
-    assert n_docs > 0
+@pytest.mark.slow
+def test_verify_deletes_nothing(verified):
+    db, stored, *_, before = verified
+    after = {t: query(db, f"select count(*) from {t}")[0][0] for t in before}
+    assert after == before and after["documents"] > 0
     assert query(db, "select count(*) from crawl_state where kind = 'detail' and status = 'stored' "
                      "and site = 'govcn'")[0][0] == len(stored)
+    # every stored page keeps when it was first and last seen
+    assert not query(db, "select url from url_availability where kind = 'detail' and "
+                         "(first_seen is null or last_checked is null)")
 
 
 def _answer(status: int, body: bytes = b"", *, location: str | None = None, hops: int = 0,
