@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from zhengce.common.errors import UserError
+
 from .cli_options import db_option, open_store
 
 
@@ -49,7 +51,7 @@ def _identify(store, similarity: float, out_dir: Path) -> None:
     from .identity import match_sources, record_identity
 
     if not 0 < similarity <= 1:
-        raise click.UsageError("--similarity: give a number in (0, 1], e.g. 0.5")
+        raise UserError(f"--similarity {similarity}: give a number in (0, 1], e.g. 0.5")
     matches = match_sources(store.db.conn, similarity)
     added = record_identity(store.db, matches)
     write_table(matches, out_dir, "coverage_identity",

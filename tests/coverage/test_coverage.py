@@ -10,7 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import KNOWN_GAPS, SERIES, build_store
+from coverage_helpers import KNOWN_GAPS, SERIES, build_store
 from zhengce.corpus.coverage import chapman, parse_years, sequence_coverage
 from zhengce.common.errors import UserError
 

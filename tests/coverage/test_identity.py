@@ -7,7 +7,7 @@ import sqlite3
 import subprocess
 import sys
 
-from conftest import numbered_record
+from coverage_helpers import numbered_record
 from zhengce.corpus.coverage import sequence_coverage
 from zhengce.corpus.identity import canonical_ids, match_sources, record_identity
 from zhengce.corpus.ingest import ingest_records
