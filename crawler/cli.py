@@ -8,6 +8,8 @@
     zhengce crawl check --spider ndrc --url URL --page saved.html [--json]
     zhengce crawl check --spider govcn --api-response answer.json [--json]
     zhengce crawl demo --db data/demo.db [-n 600]
+    zhengce crawl --sites govcn --gaps out/coverage/gaps.csv --db data/zhengce.db
+    zhengce crawl verify --db data/zhengce.db [--sites govcn] [--older-than 30d]
     zhengce crawl seed|worker|writer ...      # distributed crawls, see crawler/README.md
     zhengce demo-site [--port 8000] [-n 600]
 """
@@ -44,12 +46,16 @@ from zhengce.corpus.store import resolve_db_path
               help='JSON {"site": {"level": ..., "province": ...}}: issuer defaults per site.')
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="A Scrapy/zhengce setting (value read as JSON when it parses).")
+@click.option("--gaps", "gaps_path", default=None, type=click.Path(dir_okay=False),
+              help="With --sites govcn: search the policy library for the missing 发文字号 of "
+                   "this gaps.csv (from zhengce coverage) instead of listing; outcomes go to "
+                   "the gap_fills table.")
 @click.option("--progress/--no-progress", default=None,
               help="Live progress line (default: when stderr is a terminal).")
 @click.option("-v", "--verbose", count=True, help="Scrapy log: -v INFO, -vv DEBUG.")
 @click.pass_context
 def crawl(ctx, sites, db, base_url, refresh, max_pages, no_throttle, start_urls, defaults,
-          settings, progress, verbose):
+          gaps_path, settings, progress, verbose):
     """Crawl policy documents into the corpus (polite: robots.txt, throttled, resumable)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -63,6 +69,8 @@ def crawl(ctx, sites, db, base_url, refresh, max_pages, no_throttle, start_urls,
             target.kwargs["start_urls"] = list(starts[target.name])
         if target.name in site_defaults:
             target.kwargs["defaults"] = dict(site_defaults[target.name])
+    if gaps_path:
+        _gap_targets(targets, gaps_path)
     unknown = sorted((set(starts) | set(site_defaults)) - {t.name for t in targets})
     if unknown:
         raise UserError(f"--start-urls/--defaults name sites not in --sites: {', '.join(unknown)}")
@@ -72,6 +80,18 @@ def crawl(ctx, sites, db, base_url, refresh, max_pages, no_throttle, start_urls,
                         max_pages=max_pages, throttle=not no_throttle, progress=progress,
                         **overrides)
     _print_summary(summary)
+
+
+def _gap_targets(targets, gaps_path: str) -> None:
+    """--gaps: only the gov.cn spider searches by document number."""
+    from .gaps import read_gaps
+
+    names = [t.name for t in targets]
+    if names != ["govcn"]:
+        raise UserError("--gaps searches the gov.cn policy library: give --sites govcn "
+                        f"(not {','.join(names)})")
+    read_gaps(gaps_path)  # a wrong file is a one-line error here, not a spider crash
+    targets[0].kwargs["gaps"] = str(gaps_path)
 
 
 def _json_option(name: str, value: str | None) -> dict:
@@ -204,6 +224,34 @@ def demo(db, n_documents, random_state, sites, refresh, progress, verbose):
     finally:
         site.stop()
     _print_summary(summary)
+
+
+@crawl.command("verify")
+@click.option("--db", default=None, help="Corpus database (default $ZHENGCE_DB or data/zhengce.db).")
+@click.option("--sites", default=None, help="Comma-separated sites (default: every crawled site).")
+@click.option("--older-than", default=None,
+              help="Only pages not checked (or seen) for this long: 30d, 12h, 2w.")
+@click.option("--base-url", default=None, help="Check against a mirror (BASE/<host>/<path>).")
+@click.option("--no-throttle", is_flag=True, help="Full speed; only with --base-url.")
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="A Scrapy/zhengce setting (value read as JSON when it parses).")
+@click.option("-v", "--verbose", count=True)
+def verify(db, sites, older_than, base_url, no_throttle, settings, verbose):
+    """Request stored documents again and record the gone ones (404/410, redirect to an index,
+    "页面不存在" pages, changed bodies) with the date; nothing is deleted.
+
+    \b
+    Example:
+      zhengce crawl --sites govcn --gaps out/coverage/gaps.csv --db data/zhengce.db
+    zhengce crawl verify --db data/zhengce.db --sites govcn --older-than 30d
+    """
+    from .verify import parse_age, run_verify
+
+    site_list = [s.strip() for s in sites.split(",") if s.strip()] if sites else None
+    summary = run_verify(resolve_db_path(db), sites=site_list, older_than=parse_age(older_than),
+                         base_url=base_url, throttle=not no_throttle,
+                         LOG_LEVEL=_log_level(verbose), **_settings_option(settings))
+    click.echo(summary.line())
 
 
 @crawl.command("seed")

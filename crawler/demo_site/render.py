@@ -116,6 +116,18 @@ class SiteContent:
         self.flaky[key_of(target)] = failures
         self.specials["flaky"] = target
 
+    def take_down(self, urls: list[str]) -> dict[str, str]:
+        """Make ``urls`` disappear (404, redirect to an index, soft "页面不存在" page, in turn):
+        see :mod:`.takedowns`; returns url -> how it was taken down."""
+        from .takedowns import take_down
+
+        return take_down(self, urls)
+
+    def unlist(self, urls: list[str]) -> None:
+        """Leave these gov.cn documents out of the search API's date listings (a document-number
+        search still finds them): gaps in 发文字号 series that a crawl cannot see."""
+        self._govcn.unlisted.update(urls)
+
     def served_urls(self) -> list[str]:
         """Every page key the site serves (the APIs excluded)."""
         return sorted(self.pages)

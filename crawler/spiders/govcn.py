@@ -74,7 +74,8 @@ class GovcnSpider(PolicySpider):
 
     def __init__(self, *args, libraries: str | None = None, mintime: str = FIRST_DAY,
                  maxtime: str | None = None, page_size: int | str = 20,
-                 max_window_pages: int | str = MAX_WINDOW_PAGES, **kwargs):
+                 max_window_pages: int | str = MAX_WINDOW_PAGES, gaps: str | None = None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.libraries = [lib.strip() for lib in (libraries or ",".join(LIBRARIES)).split(",")
                           if lib.strip()]
@@ -85,12 +86,29 @@ class GovcnSpider(PolicySpider):
         #: results the API served for one window before its pages came back short or empty
         #: while totalCount said more (learned from the answers; None until seen)
         self.served_cap: int | None = None
+        self.gaps_path = gaps
+        self.gaps = {}
+        if gaps:
+            from ..gaps import read_gaps
+
+            self.gaps = {(gap.prefix, str(gap.year or ""), str(gap.serial)): gap
+                         for gap in read_gaps(gaps)}
 
     def seed_urls(self) -> list[str]:
+        if self.gaps_path:
+            return [self.number_url(library, gap) for gap in self.gaps.values()
+                    for library in self.libraries]
         return [self.api_url(library, self.mintime, self.maxtime, 1) for library in self.libraries]
 
     def request_for(self, url: str):
         query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        if "pcodeNum" in query:
+            gap = (query.get("pcodeJiguan", ""), query.get("pcodeYear", ""), query["pcodeNum"])
+            return self._request(url, self.parse_gap, "api", {"gap": gap, "library": query["t"]},
+                                 dont_filter=True,
+                                 headers={"Referer": REFERER,
+                                          "Accept": "application/json, text/plain, */*"}
+                                 ).replace(errback=self.gap_failed)
         return self.api_request(query["t"], query["mintime"], query["maxtime"], int(query.get("p", 1)))
 
     def api_url(self, library: str, lo: str, hi: str, page: int) -> str:
@@ -104,6 +122,52 @@ class GovcnSpider(PolicySpider):
                                  {"library": library, "lo": lo, "hi": hi, "p": page, "seen": seen},
                                  kind="api", headers={"Referer": REFERER,
                                                       "Accept": "application/json, text/plain, */*"})
+
+    # ------------------------------------------------------------------ gap filling
+    def number_url(self, library: str, gap) -> str:
+        """A search for one document number (all dates, 发文字号 filters)."""
+        query = {"t": library, "q": "", "timetype": "timeqb", "sort": "pubtime", "sortType": "1",
+                 "searchfield": "title", "p": 1, "n": self.page_size, "pcodeJiguan": gap.prefix,
+                 "pcodeYear": gap.year or "", "pcodeNum": gap.serial}
+        return f"{API}?{urlencode(query)}"
+
+    def parse_gap(self, response):
+        gap = self.gaps[response.meta["gap"]]
+        try:
+            data = json.loads(response.body)
+        except ValueError:
+            gap.failures += 1
+            yield self._failed(response, "the search API did not answer JSON")
+            return
+        gap.answers += 1
+        yield self.listed(response, kind="api")
+        if data.get("code") != 200 or not isinstance(data.get("searchVO"), dict):
+            if data.get("code") != 1001:
+                gap.failures += 1
+            return
+        from ..gaps import same_number
+
+        for item in self.listing_of(data["searchVO"]).items:
+            if item.get("url") and same_number(item.get("pcode"), gap):
+                url = urljoin(response.url, item["url"])
+                gap.urls.append(url)
+                yield self.detail_request(url, hints=self.api_fields(item, response.meta["library"]))
+
+    def gap_failed(self, failure):
+        self.gaps[failure.request.meta["gap"]].failures += 1
+        yield from self.on_error(failure)
+
+    def closed(self, reason):
+        if not self.gaps:
+            return
+        from zhengce.corpus.store import utcnow
+
+        from ..gaps import record_gaps
+
+        counts = record_gaps(self.crawler.settings.get("ZHENGCE_DB"), list(self.gaps.values()),
+                             checked_at=utcnow())
+        for outcome, n in counts.items():
+            self.crawler.stats.set_value(f"zhengce/govcn/gaps_{outcome}", n)
 
     # ------------------------------------------------------------------ the API
     @staticmethod

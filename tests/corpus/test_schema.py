@@ -36,7 +36,8 @@ EVERY_TABLE = {
     # tokens, topics
     "tokens", "segmenter_configs", "doc_topics", "topics", "strategy_shares", "dictionary_scores",
     # crawl
-    "crawl_state", "attachments",
+    "crawl_state", "attachments", "url_availability", "availability_checks",
+    "gap_fills",
     # companions
     "bank_entry_panel", "bank_entry_panel_raw", "bank_entry_results", "bank_entry_fit",
     "coup_reign", "coup_reign_raw", "coup_country_year", "coup_country_year_raw",
