@@ -79,8 +79,9 @@ def coverage_section(store, tab_dir: str | Path, fig_dir: str | Path, *, dpi: in
               "gaps": (cov.gaps, "Missing document numbers")}
     for name, (frame, caption) in tables.items():
         section.tables[name] = _paths(write_table(frame, tab_dir, name, caption=caption))
-    section.figures["coverage_by_year"] = _paths(save_figure(coverage_figure(cov), fig_dir,
-                                                             "coverage_by_year", dpi=dpi))
+    if not cov.series.empty:   # no numbered document: nothing to draw, the line says so
+        section.figures["coverage_by_year"] = _paths(save_figure(
+            coverage_figure(cov), fig_dir, "coverage_by_year", dpi=dpi))
     section.lines.append(cov.line())
     n_low = int(section.cells["low_coverage"].sum())
     if n_low:

@@ -39,7 +39,9 @@ from zhengce.common.errors import UserError
 from zhengce.common.manifest import package_versions
 from zhengce.common.outputs import save_figure, write_manifest, write_table
 from zhengce.common.periods import WTO_YEAR
+from zhengce.corpus.coverage import LOW_COVERAGE
 
+from .coverage import coverage_section, mark_low_coverage
 from .data import (LEVELS, StrategyData, dense_years, document_counts, has_table,
                    load_strategy_data, restarts_of, restrict, topic_runs)
 from .defaults import DEFAULT_FORMULA, DEFAULT_MIN_DOCS, DEFAULT_N_BOOT, DEFAULT_N_DRAWS
@@ -152,9 +154,11 @@ def _coverage(rep: _Report) -> pd.DataFrame:
     from .figures import plot_counts
 
     store = rep.store
-    counts = document_counts(store, min_docs=rep.min_docs)
+    completeness = _completeness(rep)
+    counts = mark_low_coverage(document_counts(store, min_docs=rep.min_docs), completeness["cells"])
     rep.table(counts, "counts_level_year", "Documents per level and year (thin: fewer than "
-              f"{rep.min_docs})")
+              f"{rep.min_docs}; low_coverage: 发文字号 sequence coverage below "
+              f"{completeness['low']:.0%})")
     years = counts["year"].dropna()
     by_level = counts[counts["level"].isin(LEVELS)].groupby("level")["n_docs"].sum()
     extra = counts[~counts["level"].isin(LEVELS)]
@@ -173,8 +177,27 @@ def _coverage(rep: _Report) -> pd.DataFrame:
         "from documents group by source order by n_docs desc").fetchall(),
         columns=["source", "n_docs", "first_year", "last_year"])
     rep.table(sources, "counts_source", "Documents per source")
-    rep.add("coverage", "1. Data coverage", "coverage.html", sources=sources, **context)
+    rep.add("coverage", "1. Data coverage", "coverage.html", sources=sources,
+            completeness=_render("sections/completeness.html", **completeness), **context)
     return counts
+
+
+def _completeness(rep: _Report) -> dict[str, Any]:
+    """发文字号 sequence coverage and availability (analysis.coverage): tables, figures, the
+    low-coverage cells, and the sentences that go to the report's warnings."""
+    section = coverage_section(rep.store, rep.tab_dir, rep.fig_dir, dpi=rep.dpi)
+    rep.files["tables"].update(section.tables)
+    rep.files["figures"].update(section.figures)
+    rep.warnings += section.lines[1:]
+    captions = {"coverage_by_year": "发文字号 sequence coverage by year of the number.",
+                "availability_survival": "Documents still online by age (Kaplan–Meier)."}
+    figures = [_figure_html({k: Path(v) for k, v in paths.items()},
+                            captions.get(name, name), rep.out)
+               for name, paths in section.figures.items()]
+    return {"lines": section.lines, "figures": figures, "cells": section.cells,
+            "has_availability": section.has_availability,
+            "availability_by_level": section.context.get("availability_by_level"),
+            "low": section.context.get("low", LOW_COVERAGE)}
 
 
 def _coverage_of_dated(rep: _Report, dated: pd.DataFrame, plot_counts) -> dict[str, Any]:

@@ -28,7 +28,9 @@ def test_report_on_lawrefbook(law_store, tmp_path):
     path = build_report(law_store, out, n_boot=20, chinese=False, dpi=60)
     page = path.read_text(encoding="utf-8")
     assert "The topic stage has not run on this database." in page
-    assert page.count('<img src="data:image/png;base64,') == 1
+    # the document counts and the 发文字号 sequence coverage (LawRefBook's 国务院令 ... series)
+    assert page.count('<img src="data:image/png;base64,') == 2
+    assert "How complete is the corpus?" in page
     counts = pd.read_csv(out / "tables" / "counts_level_year.csv")
     dated = counts[counts["level"].isin(["central", "provincial", "local"])]
     n_docs = law_store.count("documents")

@@ -45,6 +45,13 @@ def test_report_embeds_every_figure_and_references_nothing_external(built):
     assert (out / "tables" / "pre_post_by_level.tex").exists()
     run = report_store.latest_run("report")
     assert run is not None and json.loads(run["summary"])["n_figures"] == 5
+    # completeness: 发文字号 sequence coverage beside the counts, low cells marked in the table
+    # (these documents carry no 发文字号: the section says so and draws no coverage figure)
+    assert "How complete is the corpus?" in page and "coverage: 0 发文字号 series" in page
+    for name in ("coverage_series", "coverage_level_year", "gaps"):
+        assert name in manifest["files"]["tables"] and (out / "tables" / f"{name}.csv").exists()
+    counts = (out / "tables" / "counts_level_year.csv").read_text(encoding="utf-8")
+    assert counts.splitlines()[0].endswith("coverage,low_coverage")
 
 
 def test_report_effect_tables_show_the_planted_jump(built):
