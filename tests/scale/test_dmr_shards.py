@@ -1,0 +1,90 @@
+"""The shard path of the topics stage against ``make topics``: seeded DMR trained on a stratified
+sample, the held-out documents inferred in joint runs on a real Dask cluster (two workers on
+127.0.0.1), labels and strategy shares imported into the store. The shares must equal the store
+path's to the last bit, and the report must build from the imported run."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from zhengce.corpus import shards as sh
+from zhengce.corpus.store import Store
+from zhengce.nlp import distributed as dist
+from zhengce.nlp.scheme import load_scheme
+from zhengce.nlp.shard_dmr import DmrInferStage, train_topics_from_shards
+from zhengce.nlp.shard_import import import_topic_run
+from zhengce.nlp.topics.stage import TopicsConfig, run_topics
+
+from scale_corpus import fill_store
+from test_dask import HAVE_DASK, cluster  # noqa: F401  (the module-scoped cluster fixture)
+
+pytestmark = [pytest.mark.dask,
+              pytest.mark.skipif(not HAVE_DASK, reason="dask and distributed are not installed: "
+                                 "pip install 'zhengce[scale]'")]
+
+N = 64   # d000 (no tokens) + 63 documents: two level cells of 31/32, 40 trained, 23 inferred
+
+
+def _config(out) -> TopicsConfig:
+    return TopicsConfig(model="dmr", n_free_topics=1, dmr_iterations=40, dmr_tol=None,
+                        dmr_max_train_docs=20, dmr_infer_iterations=10, dmr_infer_batch=4,
+                        no_below=1, no_above=1.0, ldavis=False, out_dir=str(out), n_jobs=1)
+
+
+def _shares(store: Store, run_id: str):
+    rows = store.db.execute("select doc_id, category, share from strategy_shares where run_id = ? "
+                            "order by doc_id, category", [run_id]).fetchall()
+    return [r[:2] for r in rows], np.array([r[2] for r in rows])
+
+
+def test_shard_dmr_on_dask_gives_the_store_paths_strategy_shares(cluster, tmp_path):  # noqa: F811
+    from zhengce.analysis.report import build_report
+
+    store = Store.open(tmp_path / "corpus.db")
+    fill_store(store, N)
+    with store.db.conn:
+        store.db.conn.execute("update documents set level = case when cast(substr(doc_id, 2) as "
+                              "integer) % 2 = 0 then 'central' else 'provincial' end, year = 2005")
+    config = _config(tmp_path / "store_out")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_topics(store, config)
+    store_run = result.run_ids[0]
+
+    root = tmp_path / "shards"
+    address = cluster["address"]
+    sh.export_documents(store, root, rows=5)
+    dist.run_parallel_stage(dist.SegmentStage(), root, scheduler=address)
+    dist.build_dictionary_from_shards(root, no_below=config.no_below, no_above=config.no_above,
+                                      keep_n=config.keep_n,
+                                      keep_tokens=load_scheme(config.scheme).terms(),
+                                      scheduler=address)
+    dist.run_parallel_stage(dist.BowStage(root / "dictionary.gensim"), root, scheduler=address)
+    shard_config = _config(tmp_path / "shard_out")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = train_topics_from_shards(root, store, shard_config, tmp_path / "model")
+    assert model.n_train_docs_ == 40 and not model.trained_rows_.all()
+    infer = dist.run_parallel_stage(DmrInferStage(tmp_path / "model", root), root,
+                                    scheduler=address)
+    assert {int(w.rsplit(":", 1)[1]) for w in infer.workers} <= cluster["worker_pids"]
+    assert infer.summary["inferred"] >= 23   # runs crossing a shard boundary count twice
+    imported = import_topic_run(store, root, tmp_path / "model")
+
+    keys, store_shares = _shares(store, store_run)
+    shard_keys, shard_shares = _shares(store, imported["run_id"])
+    assert shard_keys == keys and len(keys) == (N - 1) * 4
+    # bit-identical: same sample, same sampler, same joint runs, same θ
+    assert np.array_equal(shard_shares, store_shares)
+    theta = [store.db.execute("select weight from doc_topics where run_id = ? order by doc_id, "
+                              "topic", [r]).fetchall() for r in (store_run, imported["run_id"])]
+    assert theta[0] == theta[1]
+    assert imported["correlations"] == result.correlations
+
+    report = build_report(store, tmp_path / "report", run_id=imported["run_id"], n_boot=20,
+                          n_draws=5, min_docs=1)
+    assert report.is_file() and report.stat().st_size > 0
+    store.close()
