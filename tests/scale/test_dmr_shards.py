@@ -88,3 +88,53 @@ def test_shard_dmr_on_dask_gives_the_store_paths_strategy_shares(cluster, tmp_pa
                           n_draws=5, min_docs=1)
     assert report.is_file() and report.stat().st_size > 0
     store.close()
+
+
+def test_the_shards_commands_run_make_topics_dmr_and_import_its_run(tmp_path):
+    """zhengce shards dictionary/train/infer/import with the topics config of make topics, on
+    local processes: the imported run has the store path's shares, bit for bit."""
+    import dataclasses
+
+    import yaml
+    from click.testing import CliRunner
+
+    from zhengce.nlp.cli import shards
+
+    db = tmp_path / "corpus.db"
+    store = Store.open(db)
+    fill_store(store, N)
+    with store.db.conn:
+        store.db.conn.execute("update documents set level = case when cast(substr(doc_id, 2) as "
+                              "integer) % 3 = 0 then 'central' else 'local' end, year = case when "
+                              "cast(substr(doc_id, 2) as integer) < 30 then 1999 else 2008 end")
+    config = _config(tmp_path / "store_out")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        store_run = run_topics(store, config).run_ids[0]
+    root = tmp_path / "shards"
+    sh.export_documents(store, root, rows=7)
+    store.close()
+    config_file = tmp_path / "topics.yaml"
+    config_file.write_text(yaml.safe_dump(dataclasses.asdict(_config(tmp_path / "shard_out"))),
+                           encoding="utf-8")
+    runner = CliRunner()
+    for args in (["segment", str(root), "--jobs", "1"],
+                 ["dictionary", str(root), "--config", str(config_file), "--jobs", "1"],
+                 ["bow", str(root), "--jobs", "1"],
+                 ["train", str(root), "--model", "dmr", "--config", str(config_file),
+                  "--db", str(db), "--out", str(tmp_path / "dmr")],
+                 ["infer", str(root), "--model", str(tmp_path / "dmr"), "--jobs", "2"],
+                 ["import", str(root), "--db", str(db), "--model", str(tmp_path / "dmr")]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = runner.invoke(shards, args)
+        assert res.exit_code == 0, (args, res.output, res.exception)
+        if args[0] == "train":   # four cells of 10-22 documents: each keeps min(size, 20)
+            assert "dmr: K=4 on 63 documents, 2 to infer" in res.output
+    assert res.output.startswith("topic run ")
+    run_id = res.output.split()[2]
+    store = Store.open(db)
+    keys, store_shares = _shares(store, store_run)
+    shard_keys, shard_shares = _shares(store, run_id)
+    assert shard_keys == keys and np.array_equal(shard_shares, store_shares)
+    store.close()
