@@ -129,11 +129,14 @@ def train_topics_from_shards(root: str | os.PathLike, store: Store, config, out:
     else:
         model.fit(corpus, dictionary)
     model.save(out)
+    # the model folder is self-contained: its dictionary travels with it (hash-checked on use)
+    dictionary.save(str(out / "dictionary.gensim"))
     if config.model == "dmr":
         _write_plan(out / PLAN_FILE, model, rows, covariates)
     tokens = sh.shard_set(root, "tokens")
     meta = {"config": asdict(config), "model": config.model, "random_state": config.random_state,
-            "dictionary": dict_path, "dictionary_hash": dictionary_hash(dictionary),
+            "dictionary": str((out / "dictionary.gensim").resolve()), "dictionary_source": dict_path,
+            "dictionary_hash": dictionary_hash(dictionary),
             "scheme": scheme.as_dict(), "scheme_hash": scheme.hash,
             "token_config_hash": tokens.manifest.get("config_hash"),
             "n_documents": len(rows.doc_ids),

@@ -132,11 +132,11 @@ def import_topic_run(store: Store, root: str | os.PathLike, model_path: str | os
         raise UserError(f"the scheme {config.scheme or 'default'} changed since {model_path} was "
                         "trained; use the same scheme file or retrain")
     model = load_model(model_path)
-    dictionary, _ = bow_dictionary(root, meta["dictionary"])
+    dictionary, _ = bow_dictionary(root, model_path / "dictionary.gensim")
     rows = ShardCorpusRows(root)
     doc_ids = rows.doc_ids
     if config.model == "dmr" and not bool(np.all(model.trained_rows_)):
-        model.doc_topic_ = _theta_from_shards(root, doc_ids, model.n_topics_)
+        model.doc_topic_ = _theta_from_shards(root, model_path, doc_ids, model.n_topics_)
     tokens = import_shards(store, root, kinds=["tokens"])["tokens"]
     corpus = TokenCorpus(store, tokens["config_hash"], min_tokens=1)
     if corpus.doc_ids() != doc_ids:
@@ -161,11 +161,19 @@ def import_topic_run(store: Store, root: str | os.PathLike, model_path: str | os
             "correlations": correlations}
 
 
-def _theta_from_shards(root: Path, doc_ids: list[str], n_topics: int):
-    """θ (D × K, corpus order) from the doc_topics shards."""
+def _theta_from_shards(root: Path, model_path: Path, doc_ids: list[str], n_topics: int):
+    """θ (D × K, corpus order) from the doc_topics shards ``shards infer`` wrote with this model."""
     import numpy as np
 
+    from .shard_stages import folder_hash
+
+    if not sh.has_shards(root, "doc_topics"):
+        raise UserError(f"{root} has no doc_topics shards: run zhengce shards infer {root} "
+                        f"--model {model_path} first")
     sset = sh.shard_set(root, "doc_topics")
+    if sset.manifest.get("params", {}).get("model_hash") != folder_hash(model_path):
+        raise UserError(f"{sset.folder} was inferred with another model: run zhengce shards "
+                        f"infer {root} --model {model_path}")
     position = {d: i for i, d in enumerate(doc_ids)}
     theta = np.full((len(doc_ids), n_topics), np.nan)
     for table in sset.iter_tables(["doc_id", "topic", "weight"]):

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
+from zhengce.common.errors import UserError
 from zhengce.corpus import shards as sh
 from zhengce.corpus.store import Store
 from zhengce.nlp import distributed as dist
@@ -68,6 +69,8 @@ def test_shard_dmr_on_dask_gives_the_store_paths_strategy_shares(cluster, tmp_pa
         warnings.simplefilter("ignore")
         model = train_topics_from_shards(root, store, shard_config, tmp_path / "model")
     assert model.n_train_docs_ == 40 and not model.trained_rows_.all()
+    with pytest.raises(UserError, match="has no doc_topics shards: run zhengce shards infer"):
+        import_topic_run(store, root, tmp_path / "model")
     infer = dist.run_parallel_stage(DmrInferStage(tmp_path / "model", root), root,
                                     scheduler=address)
     assert {int(w.rsplit(":", 1)[1]) for w in infer.workers} <= cluster["worker_pids"]
@@ -136,5 +139,30 @@ def test_the_shards_commands_run_make_topics_dmr_and_import_its_run(tmp_path):
     store = Store.open(db)
     keys, store_shares = _shares(store, store_run)
     shard_keys, shard_shares = _shares(store, run_id)
+    assert shard_keys == keys and np.array_equal(shard_shares, store_shares)
+    store.close()
+
+
+def test_seeded_lda_on_shards_gives_the_store_paths_shares(tmp_path):
+    """--model seeded_lda: gensim fits the streamed bow shards of the same corpus, so θ (the
+    fit's own) and the shares are the store path's."""
+    store = Store.open(tmp_path / "corpus.db")
+    fill_store(store, N)
+    config = TopicsConfig(model="seeded_lda", n_free_topics=1, passes=3, iterations=30,
+                          no_below=1, no_above=1.0, ldavis=False, out_dir=str(tmp_path / "a"),
+                          n_jobs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        store_run = run_topics(store, config).run_ids[0]
+        root = tmp_path / "shards"
+        sh.export_documents(store, root, rows=9)
+        dist.run_parallel_stage(dist.SegmentStage(), root, n_jobs=1)
+        dist.build_dictionary_from_shards(root, no_below=1, no_above=1.0, keep_n=config.keep_n,
+                                          keep_tokens=load_scheme(None).terms(), n_jobs=1)
+        dist.run_parallel_stage(dist.BowStage(root / "dictionary.gensim"), root, n_jobs=1)
+        train_topics_from_shards(root, store, config, tmp_path / "lda")
+        imported = import_topic_run(store, root, tmp_path / "lda", out_dir=tmp_path / "b")
+    keys, store_shares = _shares(store, store_run)
+    shard_keys, shard_shares = _shares(store, imported["run_id"])
     assert shard_keys == keys and np.array_equal(shard_shares, store_shares)
     store.close()
