@@ -127,7 +127,7 @@ def train_topics_from_shards(root: str | os.PathLike, store: Store, config, out:
         covariates = _covariates(store, rows.doc_ids)
         model.fit(corpus, dictionary, covariates=covariates, progress=say, infer_held_out=False)
     else:
-        model.fit(corpus, dictionary)
+        model.fit(corpus, dictionary, progress=say)
     model.save(out)
     # the model folder is self-contained: its dictionary travels with it (hash-checked on use)
     dictionary.save(str(out / "dictionary.gensim"))

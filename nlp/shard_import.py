@@ -117,7 +117,7 @@ def import_topic_run(store: Store, root: str | os.PathLike, model_path: str | os
     from .text.bow import TokenCorpus, corpus_hash, dictionary_hash
     from .topics.models import load_model
     from .topics.stage import (TopicsConfig, _measure_correlations, _record_correlations,
-                               _save_restart)
+                               _save_restart, _write_run_manifests)
 
     root, model_path = Path(root), Path(model_path)
     meta_path = model_path / TRAIN_FILE
@@ -157,6 +157,7 @@ def import_topic_run(store: Store, root: str | os.PathLike, model_path: str | os
     scores = dictionary_scores(corpus, scheme)
     correlations = _measure_correlations(store, scores.run_id, shares, doc_ids)
     _record_correlations(store, [run_id], correlations, scores.run_id)
+    _write_run_manifests(store, [run_id], out)
     return {"run_id": run_id, "dictionary_run_id": scores.run_id, "n_documents": len(doc_ids),
             "correlations": correlations}
 

@@ -19,7 +19,7 @@ import pytest
 
 from zhengce.common.errors import UserError
 from zhengce.corpus import schema
-from zhengce.corpus.fts import search
+from zhengce.corpus.search import search
 from zhengce.corpus.store import Store
 
 OLD_DB = Path(__file__).resolve().parents[1] / "fixtures" / "store" / "old_main_8061a18.db.gz"
@@ -113,7 +113,7 @@ def test_old_database_migrates_without_losing_a_row(old_db):
     assert applied["zhengce.corpus"] == ["m001_core", "m002_reference_tables"]
     assert schema.pending(store.db) == {}
     # and the old rows are usable: the full-text index finds the old documents
-    assert search(store, "通知", limit=100)
+    assert search(store, "通知", limit=100).rows
     store.close()
 
 

@@ -121,7 +121,7 @@ def test_the_shards_commands_run_make_topics_dmr_and_import_its_run(tmp_path):
     config_file.write_text(yaml.safe_dump(dataclasses.asdict(_config(tmp_path / "shard_out"))),
                            encoding="utf-8")
     runner = CliRunner()
-    for args in (["segment", str(root), "--jobs", "1"],
+    for args in (["segment", str(root), "--config", str(config_file), "--jobs", "1"],
                  ["dictionary", str(root), "--config", str(config_file), "--jobs", "1"],
                  ["bow", str(root), "--jobs", "1"],
                  ["train", str(root), "--model", "dmr", "--config", str(config_file),
