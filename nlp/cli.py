@@ -8,10 +8,10 @@ A session on a cluster (docs/scaling.md)::
     zhengce shards segment /shared/run1 --scheduler tcp://10.0.0.5:8786
     zhengce shards dictionary /shared/run1 --scheduler tcp://10.0.0.5:8786
     zhengce shards bow /shared/run1 --scheduler tcp://10.0.0.5:8786
-    zhengce shards train /shared/run1 --k 50 --out /shared/run1/model
-    zhengce shards infer /shared/run1 --model /shared/run1/model --scheduler tcp://10.0.0.5:8786
-    zhengce shards score /shared/run1 --scheduler tcp://10.0.0.5:8786
-    zhengce shards import /shared/run1 --db data/zhengce.db
+    zhengce shards train /shared/run1 --model dmr --config topics.yaml --db data/zhengce.db \\
+        --out /shared/run1/dmr
+    zhengce shards infer /shared/run1 --model /shared/run1/dmr --scheduler tcp://10.0.0.5:8786
+    zhengce shards import /shared/run1 --db data/zhengce.db --model /shared/run1/dmr
 
 Without ``--scheduler`` every stage runs in a local process pool (``--jobs``, default all cores).
 """
@@ -362,8 +362,8 @@ def shards() -> None:
       segment     documents -> tokens        (normalize + segment, as the token cache)
       dictionary  tokens -> dictionary.gensim (filtered vocabulary)
       bow         tokens -> bow              (bag of words with that dictionary)
-      train       bow -> a saved LDA model   (streaming, one machine)
-      infer       tokens -> doc_topics       (θ of a saved model, deterministic per document)
+      train       bow -> a saved model       (make topics' model with --model/--config; one machine)
+      infer       tokens|bow -> doc_topics   (θ of a saved model, the same whatever the sharding)
       score       tokens -> dictionary_scores (the coding scheme's dictionary measure)
     Run them on a Dask cluster with --scheduler tcp://host:port; DIR must then be on a
     filesystem every worker sees at the same path. See docs/scaling.md.
@@ -406,18 +406,32 @@ def export_cmd(db_path, out, rows, where, params, config_hash):
 @click.option("--hmm/--no-hmm", default=False, show_default=True,
               help="jieba's HMM new-word discovery (off: it invents words in formal text).")
 @click.option("--min-len", type=int, default=2, show_default=True, help="Shortest token kept.")
+@click.option("--t2s", is_flag=True, default=None,
+              help="Traditional -> Simplified (OpenCC) before segmenting.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="A topics config (as make topics): its backend, hmm and t2s, so the tokens "
+                   "are make topics' tokens.")
 @progress_option
-def segment_cmd(folder, scheduler, n_jobs, backend, hmm, min_len, progress):
+def segment_cmd(folder, scheduler, n_jobs, backend, hmm, min_len, t2s, config_path, progress):
     """Normalize and segment DIR/documents into DIR/tokens.
 
     \b
     Example:
       zhengce shards segment out/shards --scheduler tcp://127.0.0.1:8786
+      zhengce shards segment out/shards --config nlp/topics_default.yaml
     """
     from .distributed import SegmentStage, run_parallel_stage
+    from .text.normalize import Normalizer
     from .text.segment import Segmenter
 
-    stage = SegmentStage(segmenter=Segmenter(backend=backend, hmm=hmm, min_len=min_len))
+    if config_path:
+        from .topics.stage import TopicsConfig
+
+        config = TopicsConfig.load(config_path)
+        backend, hmm = config.backend, config.hmm
+        t2s = config.t2s if t2s is None else t2s
+    stage = SegmentStage(normalizer=Normalizer(t2s=bool(t2s)),
+                         segmenter=Segmenter(backend=backend, hmm=hmm, min_len=min_len))
     report = run_parallel_stage(stage, folder, scheduler=scheduler, n_jobs=n_jobs,
                                 progress=progress)
     click.echo(report.line())
@@ -426,31 +440,48 @@ def segment_cmd(folder, scheduler, n_jobs, backend, hmm, min_len, progress):
 
 @shards.command("dictionary")
 @dir_argument
-@click.option("--no-below", type=int, default=5, show_default=True,
-              help="Keep tokens in at least this many documents.")
-@click.option("--no-above", type=float, default=0.5, show_default=True,
-              help="Keep tokens in at most this fraction of documents.")
-@click.option("--keep-n", type=int, default=100000, show_default=True,
-              help="Then keep the most frequent N (0 = no cap).")
+@click.option("--no-below", type=int, default=None,
+              help="Keep tokens in at least this many documents (default 5, or --config's).")
+@click.option("--no-above", type=float, default=None,
+              help="Keep tokens in at most this fraction of documents (default 0.5, or --config's).")
+@click.option("--keep-n", type=int, default=None,
+              help="Then keep the most frequent N (0 = no cap; default 100000, or --config's).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="A topics config (as make topics): its filter settings, and the scheme's seed "
+                   "terms kept (keep_seeds), so the vocabulary is make topics' vocabulary.")
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="File to save the dictionary to (default DIR/dictionary.gensim).")
 @scheduler_option
 @jobs_option
-def dictionary_cmd(folder, no_below, no_above, keep_n, out, scheduler, n_jobs):
+def dictionary_cmd(folder, no_below, no_above, keep_n, config_path, out, scheduler, n_jobs):
     """Build the filtered vocabulary of DIR/tokens (per-shard counts in parallel, merged here).
 
     \b
     Example:
       zhengce shards dictionary out/shards --no-below 5 --no-above 0.5 --keep-n 50000
+      zhengce shards dictionary out/shards --config nlp/topics_default.yaml
     """
     from .distributed import build_dictionary_from_shards
 
+    keep_tokens = None
+    if config_path:
+        from .scheme import load_scheme
+        from .topics.stage import TopicsConfig
+
+        config = TopicsConfig.load(config_path)
+        no_below = config.no_below if no_below is None else no_below
+        no_above = config.no_above if no_above is None else no_above
+        keep_n = config.keep_n if keep_n is None else keep_n
+        keep_tokens = load_scheme(config.scheme).terms() if config.keep_seeds else None
+    no_below = 5 if no_below is None else no_below
+    no_above = 0.5 if no_above is None else no_above
+    keep_n = 100000 if keep_n is None else keep_n
     _, report, path = build_dictionary_from_shards(folder, no_below=no_below, no_above=no_above,
-                                                   keep_n=keep_n or None, scheduler=scheduler,
-                                                   n_jobs=n_jobs, out=out)
+                                                   keep_n=keep_n or None, keep_tokens=keep_tokens,
+                                                   scheduler=scheduler, n_jobs=n_jobs, out=out)
     click.echo(f"dictionary: {report.n_documents:,} documents, vocabulary {report.vocab_before:,} -> "
                f"{report.vocab_after:,} (no_below={no_below}, no_above={no_above}, "
-               f"keep_n={keep_n or None}); saved to {path}")
+               f"keep_n={keep_n or None}, {len(keep_tokens or [])} seed terms kept); saved to {path}")
 
 
 @shards.command("bow")
@@ -478,47 +509,94 @@ def bow_cmd(folder, dictionary_path, scheduler, n_jobs, progress):
 @shards.command("train")
 @dir_argument
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to save the model in.")
-@click.option("--k", "n_topics", type=int, default=50, show_default=True, help="Number of topics K.")
-@click.option("--passes", type=int, default=10, show_default=True)
-@click.option("--iterations", type=int, default=100, show_default=True, help="E-step iterations per document.")
-@click.option("--chunksize", type=int, default=2000, show_default=True, help="Documents per online update.")
-@click.option("--random-state", type=int, default=0, show_default=True)
-def train_cmd(folder, out, n_topics, passes, iterations, chunksize, random_state):
-    """Fit deterministic gensim LDA on DIR/bow, streaming one shard at a time (one machine).
+@click.option("--model", "model_name", type=click.Choice(["dmr", "seeded_lda", "lda"]), default=None,
+              help="Fit this model of make topics with its TopicsConfig (needs --db); without "
+                   "--model and --config: unsupervised gensim LDA (--k, --passes ...).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="The topics config YAML of make topics (its model unless --model).")
+@db_option
+@click.option("--k", "n_topics", type=int, default=None, help="Number of topics K (LDA; default 50).")
+@click.option("--free-topics", "n_free_topics", type=int, default=None,
+              help="Unseeded topics besides the seeded ones (seeded_lda, dmr).")
+@click.option("--scheme", default=None, help="Coding scheme YAML (default nlp/schemes/tan.yaml).")
+@click.option("--max-train-docs", "dmr_max_train_docs", type=int, default=None,
+              help="DMR: train on a sample of this many documents stratified by level x period.")
+@click.option("--passes", type=int, default=None, help="Passes over the corpus (LDA; default 10).")
+@click.option("--iterations", type=int, default=None,
+              help="E-step iterations per document (LDA; default 100).")
+@click.option("--chunksize", type=int, default=2000, show_default=True,
+              help="Documents per online update (unsupervised LDA).")
+@click.option("--random-state", type=int, default=None, help="Seed (default 0, or --config's).")
+def train_cmd(folder, out, model_name, config_path, db_path, n_topics, n_free_topics, scheme,
+              dmr_max_train_docs, passes, iterations, chunksize, random_state):
+    """Fit a topic model on DIR/bow, streaming one shard at a time (one machine).
+
+    With --model or --config: the model of make topics (seeded DMR on a sample stratified by
+    level x period, covariates from --db), saved with its dictionary, scheme hash, covariate
+    coding and the plan of the joint inference runs; then shards infer and shards import --model.
 
     \b
-    Example:
-      zhengce shards train out/shards
+    Examples:
+      zhengce shards train out/shards --out out/shards/model
+      zhengce shards train out/shards --model dmr --config topics.yaml --db data/zhengce.db \\
+          --out out/shards/dmr
     """
-    from .distributed import train_from_shards
-    from .topics.models import LdaTopicModel
+    if model_name is None and config_path is None:
+        from .distributed import train_from_shards
+        from .topics.models import LdaTopicModel
 
-    model = LdaTopicModel(n_topics=n_topics, passes=passes, iterations=iterations,
-                          chunksize=chunksize, random_state=random_state)
-    train_from_shards(folder, model, out=out)
-    click.echo(f"LDA K={n_topics}: {model.n_docs_:,} documents, per-word bound "
-               f"{model.per_word_bound_:.3f}, {model.fit_seconds_:.1f} s; saved to {out}")
+        n_topics = n_topics or 50
+        model = LdaTopicModel(n_topics=n_topics, passes=passes or 10, iterations=iterations or 100,
+                              chunksize=chunksize, random_state=random_state or 0)
+        train_from_shards(folder, model, out=out)
+        click.echo(f"LDA K={n_topics}: {model.n_docs_:,} documents, per-word bound "
+                   f"{model.per_word_bound_:.3f}, {model.fit_seconds_:.1f} s; saved to {out}")
+        return
+    from .shard_dmr import train_topics_from_shards
+    from .topics.stage import TopicsConfig
+
+    config = TopicsConfig.load(config_path, model=model_name, n_topics=n_topics,
+                               n_free_topics=n_free_topics, scheme=scheme, passes=passes,
+                               iterations=iterations, random_state=random_state,
+                               dmr_max_train_docs=dmr_max_train_docs)
+    with open_store(db_path) as store:
+        model = train_topics_from_shards(folder, store, config, out, progress=click.echo)
+    inferred = "" if config.model != "dmr" else (
+        f", {int((~model.trained_rows_).sum()):,} to infer with zhengce shards infer")
+    click.echo(f"{config.model}: K={model.n_topics_} on {model.n_docs_:,} documents{inferred}; "
+               f"saved to {out}")
 
 
 @shards.command("infer")
 @dir_argument
 @click.option("--model", "model_path", required=True, type=click.Path(path_type=Path),
-              help="A model folder saved by model.save() / shards train (gensim LDA).")
+              help="A model folder saved by shards train (DMR: its joint runs) or model.save() "
+                   "(gensim LDA).")
 @click.option("--random-state", type=int, default=None,
-              help="Seed of the per-document starts (default: the model's random_state).")
+              help="Gensim LDA: seed of the per-document starts (default: the model's).")
 @scheduler_option
 @jobs_option
 @progress_option
 def infer_cmd(folder, model_path, random_state, scheduler, n_jobs, progress):
-    """Document-topic shares θ of DIR/tokens under a saved model, into DIR/doc_topics.
+    """Document-topic shares θ of DIR under a saved model, into DIR/doc_topics.
 
     \b
     Example:
-      zhengce shards infer out/shards
+      zhengce shards infer out/shards --model out/shards/dmr --scheduler tcp://10.0.0.5:8786
     """
     from .distributed import InferStage, run_parallel_stage
+    from .shard_dmr import TRAIN_FILE, DmrInferStage
 
-    stage = InferStage(model_path, random_state=random_state)
+    trained = Path(model_path) / TRAIN_FILE
+    if trained.is_file():
+        name = json.loads(trained.read_text(encoding="utf-8"))["model"]
+        if name != "dmr":
+            click.echo(f"{model_path}: {name} was fitted on every document, so θ is the fit's; "
+                       f"nothing to infer: zhengce shards import {folder} --model {model_path}")
+            return
+        stage = DmrInferStage(model_path, folder)
+    else:
+        stage = InferStage(model_path, random_state=random_state)
     report = run_parallel_stage(stage, folder, scheduler=scheduler, n_jobs=n_jobs,
                                 progress=progress)
     click.echo(report.line())
@@ -551,16 +629,31 @@ def score_cmd(folder, scheme_path, scheduler, n_jobs, progress):
 @click.option("--kind", "kinds", multiple=True,
               type=click.Choice(["tokens", "doc_topics", "dictionary_scores"]),
               help="Import only these result kinds (default: every one present).")
-def import_cmd(folder, db_path, kinds):
+@click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
+              help="A folder from shards train --model/--config: write its topic run as make "
+                   "topics does (labels, topics, strategy shares, dictionary measure).")
+@click.option("--out", "out_dir", default=None,
+              help="With --model: folder of the topic tables (default: the config's out_dir).")
+def import_cmd(folder, db_path, kinds, model_path, out_dir):
     """Import result shards (tokens, doc_topics, dictionary_scores) into the store; re-running
-    changes nothing.
+    changes nothing. With --model: the topic run of that model, so zhengce report works as
+    after make topics.
 
     \b
-    Example:
+    Examples:
       zhengce shards import out/shards --db data/demo.db
+      zhengce shards import out/shards --db data/demo.db --model out/shards/dmr
     """
     from zhengce.nlp import shard_import as sh
 
+    if model_path is not None:
+        with open_store(db_path) as store:
+            result = sh.import_topic_run(store, folder, model_path, out_dir=out_dir)
+        corr = ", ".join(f"{k} r={v:.2f}" for k, v in result["correlations"].items())
+        click.echo(f"topic run {result['run_id']} on {result['n_documents']:,} documents "
+                   f"(dictionary measure {result['dictionary_run_id']}; topic vs dictionary: "
+                   f"{corr or 'n/a'})")
+        return
     with open_store(db_path) as store:
         result = sh.import_shards(store, folder, kinds=list(kinds) or None)
     for kind, info in result.items():

@@ -12,6 +12,9 @@ stage           input shards   output shards       what a task does
                                                    merged here into a gensim ``Dictionary``
 ``bow``         tokens         bow                 ``dictionary.doc2bow`` of every document
 ``infer``       tokens         doc_topics          θ_d of a saved gensim LDA model (E-step)
+``infer`` (DMR) bow            doc_topics          θ_d of a seeded DMR from ``shards train``:
+                                                   the store path's joint runs
+                                                   (:class:`~zhengce.nlp.shard_dmr.DmrInferStage`)
 ``score``       tokens         dictionary_scores   the scheme's dictionary measure per document
 ==============  =============  ==================  =============================================
 
@@ -35,9 +38,16 @@ from its own generator, seeded with the first 4 bytes of SHA-256(``random_state`
 (It therefore differs from :meth:`nlp.topics.models.LdaTopicModel.transform`, which draws every start
 from one stream, by the random start only; both iterate the same E-step to gensim's tolerance.)
 
+Seeded DMR (the model of ``make topics``) is inferred in joint runs of ``infer_batch``
+documents, not per document: the runs are numbered over all shards in corpus order, exactly as the
+store path cuts them, so θ_d equals the store path's to the bit whatever the sharding
+(:mod:`zhengce.nlp.shard_dmr`).
+
 Topic *training* is not here: online LDA is a sequence of updates, each depending on the previous
-one. It stays streaming on one machine (:class:`ShardBowCorpus` feeds gensim the bow shards one at
-a time; see docs/scaling.md for how far that goes).
+one, and the DMR sampler trains on one sample. It stays streaming on one machine
+(:class:`ShardBowCorpus` feeds gensim the bow shards one at a time;
+:func:`zhengce.nlp.shard_dmr.train_topics_from_shards` fits the model of ``make topics``; see
+docs/scaling.md for how far that goes).
 """
 
 from __future__ import annotations
@@ -61,6 +71,7 @@ from zhengce.corpus import shards as sh
 from zhengce.corpus.store import utcnow
 
 # the stages are imported from here by callers (zhengce shards, benchmarks, tests)
+from .shard_dmr import DmrInferStage, train_topics_from_shards  # noqa: F401
 from .shard_stages import (BowStage, DictionaryStage, InferStage,  # noqa: F401
                            ScoreStage, SegmentStage, Stage, _load_dictionary, document_seed,
                            folder_hash)
@@ -476,18 +487,12 @@ class ShardBowCorpus:
 def train_from_shards(root: str | os.PathLike, model, dictionary_path: str | os.PathLike | None = None,
                       out: str | os.PathLike | None = None):
     """Fit ``model`` (an :mod:`nlp.topics.models` estimator) on the bow shards of ``root``, streaming;
-    save it to ``out`` when given. The dictionary defaults to the one the bow shards were made with."""
-    bow = sh.shard_set(root, "bow")
-    path = dictionary_path or bow.manifest.get("params", {}).get("dictionary")
-    if not path:
-        raise UserError(f"{bow.folder} does not name its dictionary: pass dictionary_path")
-    dictionary = _load_dictionary(str(path))
-    from .text.bow import dictionary_hash
+    save it to ``out`` when given. The dictionary defaults to the one the bow shards were made with.
+    (The model of ``make topics`` with its config, sample and covariates:
+    :func:`zhengce.nlp.shard_dmr.train_topics_from_shards`.)"""
+    from .shard_dmr import bow_dictionary
 
-    expected = bow.manifest.get("params", {}).get("dictionary_hash")
-    if expected and dictionary_hash(dictionary) != expected:
-        raise UserError(f"{path} is not the dictionary the bow shards in {bow.folder} were made "
-                        "with; re-run zhengce shards bow with it")
+    dictionary, _ = bow_dictionary(root, dictionary_path)
     model.fit(ShardBowCorpus(root), dictionary)
     if out is not None:
         model.save(out)

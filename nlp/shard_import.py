@@ -96,3 +96,91 @@ def import_shards(store: Store, root: str | os.PathLike,
                 out["dictionary_scores"] = {"documents": n, "run_id": run_id}
         run.summary.update(out)
     return out
+
+
+def import_topic_run(store: Store, root: str | os.PathLike, model_path: str | os.PathLike, *,
+                     out_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Labels, topics, strategy shares and the dictionary measure of a model trained by
+    ``zhengce shards train``, written into the store as ``make topics`` writes them.
+
+    θ is the model's own (training documents) completed by the ``doc_topics`` shards of
+    ``zhengce shards infer`` (DMR above ``dmr_max_train_docs``); the token shards are imported
+    first, so the dictionary measure is computed by the store path's own function on the same
+    tokens. Returns the topic run id, the dictionary-measure run id and the correlations."""
+    import json
+
+    import numpy as np
+    from dataclasses import asdict
+
+    from .scheme import dictionary_scores, load_scheme
+    from .shard_dmr import TRAIN_FILE, ShardCorpusRows, bow_dictionary
+    from .text.bow import TokenCorpus, corpus_hash, dictionary_hash
+    from .topics.models import load_model
+    from .topics.stage import (TopicsConfig, _measure_correlations, _record_correlations,
+                               _save_restart, _write_run_manifests)
+
+    root, model_path = Path(root), Path(model_path)
+    meta_path = model_path / TRAIN_FILE
+    if not meta_path.is_file():
+        raise UserError(f"{model_path} has no {TRAIN_FILE}: train it with zhengce shards train")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    config = TopicsConfig(**meta["config"])
+    if out_dir is not None:
+        config.out_dir = str(out_dir)
+    scheme = load_scheme(config.scheme)
+    if scheme.hash != meta["scheme_hash"]:
+        raise UserError(f"the scheme {config.scheme or 'default'} changed since {model_path} was "
+                        "trained; use the same scheme file or retrain")
+    model = load_model(model_path)
+    dictionary, _ = bow_dictionary(root, model_path / "dictionary.gensim")
+    rows = ShardCorpusRows(root)
+    doc_ids = rows.doc_ids
+    if config.model == "dmr" and not bool(np.all(model.trained_rows_)):
+        model.doc_topic_ = _theta_from_shards(root, model_path, doc_ids, model.n_topics_)
+    tokens = import_shards(store, root, kinds=["tokens"])["tokens"]
+    corpus = TokenCorpus(store, tokens["config_hash"], min_tokens=1)
+    if corpus.doc_ids() != doc_ids:
+        raise UserError(f"the store's segmented corpus differs from the documents of {root}: "
+                        "import into the store the shards were exported from")
+    out = Path(config.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    seed_words = {name: [s.term for s in cat.seeds] for name, cat in scheme.categories.items()}
+    inputs = {"dictionary": dictionary_hash(dictionary), "corpus": corpus_hash(corpus),
+              "scheme": scheme.as_dict()}
+    params = {**asdict(config), "random_state": config.random_state, "restart": 0,
+              "config_hash": tokens["config_hash"], "vocabulary": len(dictionary),
+              "shards": str(root), "shard_model": str(model_path)}
+    with store.run("topics", params, inputs=inputs,
+                   packages=["gensim", "tomotopy", "jieba", "rjieba", "pyLDAvis"]) as run:
+        shares = _save_restart(store, run, model, config, seed_words, doc_ids, dictionary, out)
+        run_id = run.run_id
+    scores = dictionary_scores(corpus, scheme)
+    correlations = _measure_correlations(store, scores.run_id, shares, doc_ids)
+    _record_correlations(store, [run_id], correlations, scores.run_id)
+    _write_run_manifests(store, [run_id], out)
+    return {"run_id": run_id, "dictionary_run_id": scores.run_id, "n_documents": len(doc_ids),
+            "correlations": correlations}
+
+
+def _theta_from_shards(root: Path, model_path: Path, doc_ids: list[str], n_topics: int):
+    """θ (D × K, corpus order) from the doc_topics shards ``shards infer`` wrote with this model."""
+    import numpy as np
+
+    from .shard_stages import folder_hash
+
+    if not sh.has_shards(root, "doc_topics"):
+        raise UserError(f"{root} has no doc_topics shards: run zhengce shards infer {root} "
+                        f"--model {model_path} first")
+    sset = sh.shard_set(root, "doc_topics")
+    if sset.manifest.get("params", {}).get("model_hash") != folder_hash(model_path):
+        raise UserError(f"{sset.folder} was inferred with another model: run zhengce shards "
+                        f"infer {root} --model {model_path}")
+    position = {d: i for i, d in enumerate(doc_ids)}
+    theta = np.full((len(doc_ids), n_topics), np.nan)
+    for table in sset.iter_tables(["doc_id", "topic", "weight"]):
+        rows = [position[d] for d in table.column("doc_id").to_pylist()]
+        theta[rows, table.column("topic").to_numpy()] = table.column("weight").to_numpy()
+    if np.isnan(theta).any():
+        raise UserError(f"{sset.folder} lacks θ of some documents: run zhengce shards infer "
+                        "with this model again")
+    return theta

@@ -351,6 +351,7 @@ def _check_gensim_model(model, path: str) -> None:
     from .topics.models import LdaTopicModel
 
     if not isinstance(model, LdaTopicModel):
-        raise UserError(f"{path} holds a {type(model).__name__}; shard inference supports the "
-                        "gensim models (LdaTopicModel, SeededLdaModel). SeededDmrModel needs each "
-                        "document's covariates: use model.transform on the store instead")
+        raise UserError(f"{path} holds a {type(model).__name__}; this stage infers the gensim "
+                        "models (LdaTopicModel, SeededLdaModel). For seeded DMR train with "
+                        "zhengce shards train --model dmr, which writes the joint-run plan "
+                        "shards infer uses")

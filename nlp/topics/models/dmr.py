@@ -231,14 +231,21 @@ class SeededDmrModel(BaseTopicModel):
         return words
 
     def fit(self, corpus, dictionary, covariates=None, *,
-            progress: Callable[[str], None] | None = None) -> "SeededDmrModel":
+            progress: Callable[[str], None] | None = None,
+            infer_held_out: bool = True) -> "SeededDmrModel":
         """Fit on a restartable BoW corpus with its covariates (DataFrame aligned with it).
 
         ``progress``: called with a line of text every few seconds while the sampler trains
         (sweeps, rate, time left — ``tol`` may stop it sooner — and the per-word
         log-likelihood) and while held-out documents are inferred, and with a one-line summary
         at the end. It does not change the result: sweeps in blocks give exactly the state of one
-        call (tested)."""
+        call (tested).
+
+        ``infer_held_out=False`` (the shard path, :mod:`zhengce.nlp.shard_dmr`): documents left
+        out of training are not kept in memory nor inferred here; their rows of ``doc_topic_``
+        hold the prior mean for their covariates until their θ is inferred in the same joint
+        runs (:func:`held_out_documents`, ``infer_batch``) shard by shard. ``trained_rows_``
+        says which rows come from the sampler."""
         started = time.perf_counter()
         self._check_params()
         n_terms = self._start_fit(dictionary)
@@ -253,7 +260,8 @@ class SeededDmrModel(BaseTopicModel):
         # drawn by covariate cell before reading the corpus, so it is read once (a drawn empty
         # document is simply not added)
         reader = _CorpusReader(self, model, vocabulary, self._training_sample(
-            cells, np.ones(n_declared)), (cells, features, numerics))
+            cells, np.ones(n_declared)), (cells, features, numerics),
+            keep_held_out=infer_held_out)
         stats = scan_corpus(corpus, n_terms, on_doc=reader.take)
         if self.burn_in:
             model.burn_in = int(self.burn_in)
@@ -269,6 +277,7 @@ class SeededDmrModel(BaseTopicModel):
             if d not in inferred:
                 theta[d] = self._prior_mean(cells[d], features[d], numerics[d])
         self.doc_topic_ = normalize_rows(theta, "doc_topic_")
+        self.trained_rows_ = reader.doc_index >= 0
         self.n_train_docs_ = int(reader.n_added)
         self.n_inferred_docs_ = len(inferred)
         self.n_iter_ = int(model.global_step)
@@ -552,7 +561,7 @@ class SeededDmrModel(BaseTopicModel):
     _SAVED_ATTRS = BaseTopicModel._SAVED_ATTRS + (
         "topic_labels_", "seed_words_", "missing_seeds_", "shared_seeds_", "covariate_cells_",
         "covariate_features_", "numeric_range_")
-    _SAVED_ARRAYS = BaseTopicModel._SAVED_ARRAYS + ("eta_", "lambda_")
+    _SAVED_ARRAYS = BaseTopicModel._SAVED_ARRAYS + ("eta_", "lambda_", "trained_rows_")
 
     def _attributes_from_json(self, attrs: dict) -> None:
         if attrs.get("topic_labels_") is not None:
@@ -577,8 +586,9 @@ class _CorpusReader:
     the sampler, held-out ones are kept as word ids for inference after training."""
 
     def __init__(self, owner: SeededDmrModel, model, vocabulary: list[str],
-                 in_training: np.ndarray, covariates: tuple):
+                 in_training: np.ndarray, covariates: tuple, keep_held_out: bool = True):
         self.owner, self.model, self.vocabulary = owner, model, vocabulary
+        self.keep_held_out = keep_held_out
         self.in_training = in_training
         self.cells, self.features, self.numerics = covariates
         self.doc_index = np.full(len(in_training), -1, dtype=np.int64)  # in model.docs or -1
@@ -594,6 +604,8 @@ class _CorpusReader:
                                                         self.numerics))
             self.doc_index[d] = self.n_added
             self.n_added += 1
+            return
+        if not self.keep_held_out:
             return
         ids = np.fromiter((w for w, _ in doc), dtype=np.int32, count=len(doc))
         counts = np.fromiter((c for _, c in doc), dtype=np.float64, count=len(doc))

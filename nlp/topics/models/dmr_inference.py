@@ -64,21 +64,26 @@ def infer_into(model, theta: np.ndarray, items: Iterable, cells, features,
     """Write θ_d into ``theta`` for each (d, words) of ``items`` under ``model`` (a fitted
     :class:`SeededDmrModel`); words the model never saw are dropped, and a document left with
     none is skipped (the caller gives it the prior mean). Returns the d's done; ``model.infer_worker_peaks_`` gets the workers' peak memory."""
-    known = set(model.model_.used_vocabs)
-
-    def documents():
-        for d, words in items:
-            words = [w for w in words if w in known]
-            if words:
-                yield d, words, model._doc_kwargs(d, cells, features, numerics)
-
+    documents = held_out_documents(model, items, cells, features, numerics)
     done: set[int] = set()
     if int(model.infer_batch) == 1:
-        _infer_one_by_one(model, theta, documents(), n_jobs, batch_size, done, progress)
+        _infer_one_by_one(model, theta, documents, n_jobs, batch_size, done, progress)
     else:
-        _infer_joint_runs(model, theta, batched(documents(), int(model.infer_batch)), n_jobs,
+        _infer_joint_runs(model, theta, batched(documents, int(model.infer_batch)), n_jobs,
                           done, progress)
     return done
+
+
+def held_out_documents(model, items: Iterable, cells, features, numerics) -> Iterable:
+    """(d, words, metadata kwargs) of each (d, words) of ``items`` that keeps at least one word
+    the fitted sampler knows (the others are dropped). The store path cuts this sequence, in
+    corpus order, into joint runs of ``infer_batch``; the shard path
+    (:mod:`zhengce.nlp.shard_dmr`) numbers it over all shards and cuts the same runs."""
+    known = set(model.model_.used_vocabs)
+    for d, words in items:
+        words = [w for w in words if w in known]
+        if words:
+            yield d, words, model._doc_kwargs(d, cells, features, numerics)
 
 
 def _infer_one_by_one(model, theta, documents, n_jobs: int, batch_size: int, done: set[int],
