@@ -1,13 +1,13 @@
 """The cluster path of ``make topics`` end to end at a million documents (issue 16).
 
-    python tests/bench/bench_million.py [--n 1000000] [--rows 5000] [--workers 2]
+    python tests/bench/bench_million.py [--n 1000000] [--rows 5000] [--jobs 2]
                                         [--config topics.yaml] [--max-train-docs N]
 
 Corpus: the real-text benchmark corpus (LawRefBook texts cut to policy-document length, median
 about 2,500 characters; tests/bench/corpora.py), ``--n`` documents, loaded into a fresh store
 (``zhengce load``: its tagging gives each document its level and year, the DMR covariates).
 Then, each step in a fresh process (tests/bench/common.py ``measure``), on a real local Dask
-cluster for the parallel steps (``dask scheduler`` + ``--workers`` single-threaded ``dask worker``
+cluster for the parallel steps (``dask scheduler`` + ``--jobs`` single-threaded ``dask worker``
 processes on 127.0.0.1, started fresh for each step so every worker's peak memory is that
 step's):
 
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="documents")
     parser.add_argument("--rows", type=int, default=5000, help="documents per shard")
-    parser.add_argument("--workers", type=int, default=2, help="Dask worker processes")
+    parser.add_argument("--jobs", type=int, default=2, help="Dask worker processes")
     parser.add_argument("--config", default=None, help="topics config YAML (default: "
                         "TopicsConfig's defaults with model dmr, no pyLDAvis page)")
     parser.add_argument("--max-train-docs", type=int, default=None,
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.config is None:
         overrides["ldavis"] = False
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    fmt = {"db": db, "root": root, "model": model, "rows": args.rows, "workers": args.workers,
+    fmt = {"db": db, "root": root, "model": model, "rows": args.rows, "workers": args.jobs,
            "config": args.config, "overrides": overrides, "topics_out": str(base / "topics")}
     started = time.perf_counter()
     corpus = real_text_corpus(n)
@@ -249,12 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     keep(step_row("export", n, measure(EXPORT.format(**fmt), timeout=3600), False))
     shutil.rmtree(model, ignore_errors=True)
     for step, code in (("segment", SEGMENT), ("dictionary", DICTIONARY), ("bow", BOW)):
-        with dask_cluster(base / "dask", args.workers) as address:
+        with dask_cluster(base / "dask", args.jobs) as address:
             res = measure(code.format(address=address, **fmt), timeout=6 * 3600)
         keep(step_row(step, n, res, True))
     res = measure(TRAIN.format(**fmt), timeout=6 * 3600)
     keep(step_row("train", n, res, False, **res["result"]))
-    with dask_cluster(base / "dask", args.workers) as address:
+    with dask_cluster(base / "dask", args.jobs) as address:
         res = measure(INFER.format(address=address, **fmt), timeout=6 * 3600)
     keep(step_row("infer", n, res, True, inferred=res["result"]["summary"].get("inferred", 0)))
     res = measure(IMPORT.format(**fmt), timeout=6 * 3600)
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                  "largest_process_mb": largest,
                  "target": "< 2 h end to end, every process < 4 GB (at 1,000,000)"})
     print_table(f"the cluster path of make topics, {n:,} real-text documents, shards of "
-                f"{args.rows:,}, {args.workers} Dask workers (memory: each process's VmHWM)", rows,
+                f"{args.rows:,}, {args.jobs} Dask workers (memory: each process's VmHWM)", rows,
                 ["step", "documents", "wall_s", "docs_per_s", "main_mb", "worker_peaks_mb",
                  "largest_process_mb", "all_processes_mb", "executor"])
     exponents = growth(rows[:-1], n)
