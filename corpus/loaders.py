@@ -77,8 +77,9 @@ class Mapping:
         try:
             data = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
-            raise UserError(f"{where} is not valid YAML: {exc}") from exc
-        fields = data.get("fields")
+            raise UserError(f"{where} is not valid YAML ({' '.join(str(exc).split())}): write "
+                            "plain keys and values, see corpus/mappings/generic.yaml") from None
+        fields = data.get("fields") if isinstance(data, dict) else None
         if not isinstance(fields, dict) or not fields:
             raise UserError(f"{where}: needs a 'fields:' section mapping zhengce fields to columns")
         unknown = sorted(set(fields) - set(CANONICAL_FIELDS))
