@@ -19,7 +19,7 @@ as one unit.
 Test-only: with ``ZHENGCE_TEST_KILL_AT=N`` in the environment, the process SIGKILLs itself just
 before the N-th write statement (INSERT/UPDATE/DELETE/CREATE/DROP/BEGIN/COMMIT ...) it sends
 to a database opened by :class:`~zhengce.corpus.store.Store` (the fault-injection suite in
-tests/reliability); ``ZHENGCE_TEST_WRITE_LOG=path`` appends each write statement's first words
+tests/reliability); ``ZHENGCE_TEST_WRITE_LOG=path`` appends each write statement's first 100 characters
 to ``path``. Never set them outside tests.
 """
 
@@ -229,7 +229,7 @@ def install_test_hooks(conn: sqlite3.Connection) -> None:
         _write_count += 1
         if log_path:
             with open(log_path, "a", encoding="utf-8") as fh:
-                fh.write(f"{_write_count}\t{' '.join(sql.split()[:4])[:80]}\n")
+                fh.write(f"{_write_count}\t{' '.join(sql.split())[:100]}\n")
         if target and _write_count == target:
             os.kill(os.getpid(), signal.SIGKILL)
 

@@ -37,18 +37,18 @@ def reference(tmp_path_factory, warmed):
 
 
 def kill_points(writes: list[list[str]]) -> list[int]:
-    """Every transaction boundary and trigger change, then evenly spread statements."""
+    """Every step of the index's suspend/restore (and the statements around them), then an
+    even spread over the transaction boundaries and the other statements."""
     total = len(writes)
-    special = [int(n) for n, sql in writes
-               if sql.split()[0].upper() in ("BEGIN", "COMMIT", "DROP", "CREATE")
-               or "rebuild" in sql or "zhengce_meta" in sql]
-    points = sorted(set(special))
-    step = max(total // N_POINTS, 1)
-    points = sorted(set(points) | set(range(1, total + 1, step)))
-    # thin to an even spread when there are many more than needed
-    if len(points) > 2 * N_POINTS:
-        points = sorted(set(points[:: len(points) // (2 * N_POINTS)]) | {total})
-    return points
+    index = {int(n) for n, sql in writes
+             if sql.split()[0].upper() == "DROP" or "rebuild" in sql or "zhengce_meta" in sql
+             or "TRIGGER" in sql.upper()}
+    index |= {n + d for n in index for d in (-1, 1) if 1 <= n + d <= total}
+    boundaries = sorted(int(n) for n, sql in writes
+                        if sql.split()[0].upper() in ("BEGIN", "COMMIT", "CREATE"))
+    spread = set(boundaries[:: max(len(boundaries) // N_POINTS, 1)])
+    spread |= set(range(1, total + 1, max(total // N_POINTS, 1))) | {total}
+    return sorted(index | spread)
 
 
 def test_the_reference_load_is_what_it_should_be(reference):
