@@ -152,7 +152,10 @@ class Store:
             "select run_id from runs where status = 'running'"))
         if not stale and not fts_state.needs_repair(db):
             return []
-        if self.path != ":memory:" and not writelock.acquire(self.path, "recover", wait=0):
+        try:
+            if self.path != ":memory:" and not writelock.acquire(self.path, "recover", wait=0):
+                return []
+        except UserError:  # no lock file possible (a read-only folder): nothing can be repaired
             return []
         done: list[str] = []
         try:
