@@ -29,7 +29,7 @@ import yaml
 
 from zhengce.common.errors import UserError
 from .ingest import Ingestor, LoadReport, SourceRecord
-from zhengce.common.manifest import sha256_text
+from zhengce.common.manifest import sha256_bytes
 from .store import Store, safe_text
 
 CANONICAL_FIELDS = (
@@ -152,7 +152,8 @@ class Mapping:
             return str(url)
         basis = json.dumps([row.get(self.fields.get(k, "\0")) for k in ("title", "doc_number", "text")],
                            ensure_ascii=False, default=str)
-        return "sha256:" + sha256_text(basis)[:24]
+        # surrogatepass: a record that is not valid Unicode still gets an id (and is rejected)
+        return "sha256:" + sha256_bytes(basis.encode("utf-8", "surrogatepass"))[:24]
 
 
 def builtin_mappings() -> list[str]:
@@ -331,7 +332,7 @@ def iter_xlsx_rows(path: Path, sheet: str | None = None) -> Iterator[RowOrReject
             if values is None or all(v is None or str(v).strip() == "" for v in values):
                 continue
             row = {h: ("" if v is None else v) for h, v in zip(header, values)}
-            payload = json.dumps(row, ensure_ascii=False, default=str).encode("utf-8")
+            payload = json.dumps(row, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass")
             yield RowOrReject(row, f"{path}:{i}", payload)
     finally:
         wb.close()

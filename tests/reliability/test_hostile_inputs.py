@@ -95,6 +95,12 @@ for escape in ("\\ud800", "\\udbff", "\\udc00", "\\udfff"):
         add(Case(f"surrogate-{escape[2:]}-in-{fld}", {"in.jsonl": jl_raw(line)},
                  ["--map", "issuer=issuer", "--map", "id=id"], stored=0, rejected=1,
                  reason="lone surrogate"))
+for escape in ("\\ud800", "\\udfff"):
+    for fld in ("text", "title"):
+        line = json.dumps({"title": TITLE, "text": TEXT}, ensure_ascii=False).replace(
+            f'"{fld}": "', f'"{fld}": "{escape}', 1)
+        add(Case(f"surrogate-{escape[2:]}-in-{fld}-no-id", {"in.jsonl": jl_raw(line) + jl()},
+                 stored=1, rejected=1, reason="lone surrogate"))
 add(Case("surrogate-pair-is-fine", {"in.jsonl": jl_raw(
     '{"title": "%s", "text": "%s \\ud840\\udc00"}' % (TITLE, TEXT))}, stored=1))
 
