@@ -253,7 +253,9 @@ class Ingestor:
     - *unchanged*: seen before, identical;
     - *duplicates*: a new (source, source_id) whose text equals a stored document's text: stored
       once, with this record added to ``document_sources`` (relation ``duplicate``);
-    - *rejected*: put in ``rejects`` with the reason;
+    - *rejected*: put in ``rejects`` with the reason (once: the same reject is not stored
+      again), including a record whose (source, id) this ingest already read with other content
+      (the first one wins; read again unchanged, it counts as *unchanged*);
     - near-duplicates (MinHash Jaccard >= 0.8 to an earlier document) are stored and flagged.
     """
 
