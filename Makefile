@@ -50,7 +50,7 @@ demo: install
 	$(BIN)/zhengce demo-corpus data/demo-src -n $(DEMO_N)
 	$(BIN)/zhengce crawl demo --db $(DEMO_DB) -n $(DEMO_N) --no-progress
 	$(BIN)/zhengce stats --db $(DEMO_DB)
-	$(BIN)/zhengce topics run --db $(DEMO_DB) --model dmr --out out/topics
+	$(BIN)/zhengce topics run --db $(DEMO_DB) --out out/topics
 	$(MAKE) --no-print-directory companions
 	$(BIN)/zhengce report --db $(DEMO_DB) --out out/report
 
@@ -64,11 +64,11 @@ else
 TOPICS_DB ?= $(DEMO_DB)
 endif
 topics: install
-	$(BIN)/zhengce topics run --db $(TOPICS_DB) --model dmr --out out/topics
+	$(BIN)/zhengce topics run --db $(TOPICS_DB) --out out/topics
 	$(BIN)/zhengce report --db $(TOPICS_DB) --out out/report
 
 export: install
-	$(BIN)/zhengce export out/export/corpus.parquet --db $(DB) --datasette out/export/metadata.json
+	$(BIN)/zhengce export --out out/export --format parquet --force --db $(DB) --datasette out/export/metadata.json
 
 bench: install
 	$(PY) tests/bench/run_all.py

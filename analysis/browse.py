@@ -52,8 +52,25 @@ def _safe_column(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
 
 
-def create_views(store) -> list[str]:
-    """(Re)create the browsing views; returns the names created (none without topic tables)."""
+def run_sql(run_id: str | None) -> str:
+    """The SQL that picks the browsed topic run: ``run_id`` (quoted) or, when None, the latest
+    successful topic run at query time."""
+    if run_id is None:
+        return LATEST_RUN_SQL
+    return "'" + str(run_id).replace("'", "''") + "'"
+
+
+def _check_run(store, run_id: str | None) -> None:
+    if run_id is not None and not (has_table(store, "strategy_shares") and store.db.execute(
+            "select 1 from strategy_shares where run_id = ? limit 1", [run_id]).fetchone()):
+        raise UserError(f"run {run_id!r} has no strategy shares: list topic runs with zhengce topics list")
+
+
+def create_views(store, run_id: str | None = None) -> list[str]:
+    """(Re)create the browsing views of topic run ``run_id`` (None: the latest, chosen when the
+    view is queried); returns the names created (none without topic tables)."""
+    _check_run(store, run_id)
+    chosen = run_sql(run_id)
     created = []
     db = store.db
     if has_table(store, "strategy_shares"):
@@ -65,7 +82,7 @@ def create_views(store) -> list[str]:
   s.run_id,
   {pivots}
 from documents d join strategy_shares s on s.doc_id = d.doc_id
-where s.run_id = {LATEST_RUN_SQL}
+where s.run_id = {chosen}
 group by d.doc_id, s.run_id"""
         db.execute("drop view if exists document_strategies")
         db.execute(f"create view document_strategies as {sql}")
@@ -74,7 +91,7 @@ group by d.doc_id, s.run_id"""
         sql = f"""select t.doc_id, d.title, t.run_id, t.topic, p.label, p.category, t.weight
 from doc_topics t join documents d on d.doc_id = t.doc_id
 left join topics p on p.run_id = t.run_id and p.topic = t.topic
-where t.run_id = {LATEST_RUN_SQL}"""
+where t.run_id = {chosen}"""
         db.execute("drop view if exists document_topics")
         db.execute(f"create view document_topics as {sql}")
         created.append("document_topics")
@@ -82,9 +99,9 @@ where t.run_id = {LATEST_RUN_SQL}"""
     return created
 
 
-def browse_metadata(store, views: list[str] | None = None) -> dict:
+def browse_metadata(store, views: list[str] | None = None, run_id: str | None = None) -> dict:
     """Datasette metadata: the corpus export's, plus the strategy views and canned queries."""
-    from zhengce.corpus.export import datasette_metadata
+    from zhengce.corpus.export import collapse_column_descriptions, datasette_metadata
 
     meta = datasette_metadata(store)
     name = Path(store.path).stem
@@ -93,10 +110,11 @@ def browse_metadata(store, views: list[str] | None = None) -> dict:
     views = views if views is not None else [v for v in ("document_strategies", "document_topics")
                                              if v in store.db.view_names()]
     queries: dict[str, dict] = {}
+    which = f"topic run {run_id}" if run_id else "latest topic run"
     if "document_strategies" in views:
         cats = _categories(store)
         tables["document_strategies"] = {
-            "title": "Documents with their strategy shares (latest topic run)",
+            "title": f"Documents with their strategy shares ({which})",
             "description": "Share of each strategy in each document (Σ θ over the topics labelled "
                            "with it), latest successful topic run.",
             "facets": ["level", "year", "province"],
@@ -111,7 +129,7 @@ def browse_metadata(store, views: list[str] | None = None) -> dict:
             "title": "Documents most typical of a strategy",
             "description": "strategy: directive, developmental, regulatory or other",
             "sql": "select s.doc_id, d.title, d.level, d.year, s.share from strategy_shares s "
-                   f"join documents d on d.doc_id = s.doc_id where s.run_id = {LATEST_RUN_SQL} "
+                   f"join documents d on d.doc_id = s.doc_id where s.run_id = {run_sql(run_id)} "
                    "and s.category = :strategy order by s.share desc limit 50",
         }
         queries["prevalence_by_level_year"] = {
@@ -122,7 +140,7 @@ def browse_metadata(store, views: list[str] | None = None) -> dict:
         }
     if "document_topics" in views:
         tables["document_topics"] = {
-            "title": "Topic proportions of each document (latest topic run)",
+            "title": f"Topic proportions of each document ({which})",
             "facets": ["topic", "category"],
             "sortable_columns": ["weight", "topic"],
         }
@@ -140,13 +158,16 @@ def browse_metadata(store, views: list[str] | None = None) -> dict:
         tables["tokens"]["hidden"] = True
     if queries:
         database["queries"] = queries
+    for table_meta in tables.values():
+        collapse_column_descriptions(table_meta)
     return meta
 
 
-def prepare_browse(store, out_dir) -> Path:
-    """Create the views and write ``metadata.json`` into ``out_dir``; returns its path."""
-    views = create_views(store)
-    meta = browse_metadata(store, views)
+def prepare_browse(store, out_dir, run_id: str | None = None) -> Path:
+    """Create the views of topic run ``run_id`` (None: the latest) and write ``metadata.json``
+    into ``out_dir``; returns its path."""
+    views = create_views(store, run_id)
+    meta = browse_metadata(store, views, run_id)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "metadata.json"
@@ -158,6 +179,18 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """In the Datasette child, before exec: ask Linux to send it SIGTERM when its parent dies,
+    so ``zhengce browse`` killed by its PID (even with SIGKILL) never leaves a server behind."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
 
 
 def _datasette_command() -> list[str]:
@@ -214,7 +247,8 @@ def start_datasette(db_path, metadata_path=None, *, host: str = "127.0.0.1", por
         cmd += ["--metadata", str(metadata_path)]
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     env = dict(os.environ)
-    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT if log_path else log, env=env)
+    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT if log_path else log, env=env,
+                               preexec_fn=_die_with_parent)
     url = f"http://{host}:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

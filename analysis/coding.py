@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from zhengce.common.errors import UserError
+from zhengce.common.outputs import spreadsheet_safe_frame
 from zhengce.common.periods import WTO_YEAR, period_of
 
 from .data import LEVELS, OTHER, STRATEGIES, has_table, latest_topic_run
@@ -148,7 +149,7 @@ def code_sample(store, n: int, out, *, strata: Sequence[str] = ("level", "period
                      "title": r["title"] or "", "issuer": _issuer(r), "excerpt": excerpt,
                      "seed_terms_in_context": " | ".join(snippets), "coder": "", "category": "",
                      "notes": ""})
-    sheet = pd.DataFrame(rows, columns=SHEET_COLUMNS)
+    sheet = spreadsheet_safe_frame(pd.DataFrame(rows, columns=SHEET_COLUMNS))  # crawled titles
     out = Path(out)
     if out.suffix.lower() in (".csv", ".xlsx"):
         folder, stem = out.parent, out.stem
@@ -237,7 +238,7 @@ def _read_sheet(path: Path) -> pd.DataFrame:
     return frame.fillna("")
 
 
-def _normalise_category(raw: str, allowed: Sequence[str], path: Path, row: int) -> str | None:
+def _normalize_category(raw: str, allowed: Sequence[str], path: Path, row: int) -> str | None:
     value = str(raw).strip()
     if not value:
         return None
@@ -272,7 +273,7 @@ def read_codes(sheets: Iterable, categories: Sequence[str], known_docs: set[str]
                 if str(r["category"]).strip():
                     raise UserError(f"{path} row {row}: a category without a doc_id; fill doc_id")
                 continue
-            category = _normalise_category(r["category"], categories, path, row)
+            category = _normalize_category(r["category"], categories, path, row)
             if category is None:
                 info["uncoded_rows"] += 1
                 continue

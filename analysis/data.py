@@ -309,6 +309,69 @@ def _load_dictionary(store, run_ids, wto_year: int) -> StrategyData:
                         value_name="share_of_scheme")
 
 
+def parse_years(value: str | None) -> tuple[int, int] | None:
+    """``--years FROM-TO`` (also ``FROM-`` or ``-TO`` or one year) as (first, last); None: all."""
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    first, sep, last = text.partition("-")
+    try:
+        lo = int(first) if first.strip() else -10_000
+        hi = int(last) if last.strip() else 10_000
+        if not sep:
+            hi = lo
+    except ValueError:
+        raise UserError(f"--years {value!r}: give FROM-TO, e.g. 1995-2010 (or 1995- or -2010)") from None
+    if lo > hi:
+        raise UserError(f"--years {value!r}: the first year is after the last; e.g. 1995-2010")
+    return lo, hi
+
+
+def restrict(data: StrategyData, *, years: tuple[int, int] | None = None,
+             levels: Sequence[str] | None = None) -> StrategyData:
+    """``data`` limited to the years ``(first, last)`` (inclusive) and to ``levels``.
+
+    The documents left out are counted in ``excluded`` (``outside_years``, ``other_levels``),
+    never dropped silently. With neither argument, ``data`` itself is returned.
+    """
+    if years is None and not levels:
+        return data
+    frame = data.frame
+    keep = pd.Series(True, index=frame.index)
+    excluded = dict(data.excluded)
+    if years is not None:
+        inside = frame["year"].between(int(years[0]), int(years[1]))
+        if (~inside).any():
+            excluded["outside_years"] = int(frame.loc[~inside, "doc_id"].nunique())
+        keep &= inside
+    if levels:
+        unknown = sorted(set(levels) - set(LEVELS))
+        if unknown:
+            raise UserError(f"--level {', '.join(unknown)}: use one of {', '.join(LEVELS)}")
+        chosen = frame["level"].astype(str).isin(list(levels))
+        if (keep & ~chosen).any():
+            excluded["other_levels"] = int(frame.loc[keep & ~chosen, "doc_id"].nunique())
+        keep &= chosen
+    subset = frame.loc[keep].reset_index(drop=True)
+    if subset.empty:
+        raise UserError("no documents are left in the chosen --years / --level: widen them "
+                        f"(the data cover {int(frame['year'].min())}-{int(frame['year'].max())})")
+    if levels:
+        subset["level"] = subset["level"].cat.remove_unused_categories()
+    return StrategyData(frame=subset, categories=data.categories, measure=data.measure,
+                        run_ids=data.run_ids, excluded=excluded, value_name=data.value_name)
+
+
+def dense_years(data: StrategyData, min_docs: int) -> tuple[int, int] | None:
+    """The default x range of the yearly figures: from the first to the last year in which some
+    level has at least ``min_docs`` documents (decades of one or two documents a year are noise,
+    not a trajectory). None when no year is that dense."""
+    docs = data.frame.drop_duplicates("doc_id")
+    per_cell = docs.groupby(["level", "year"], observed=True).size()
+    dense = sorted({int(year) for (_, year), n in per_cell.items() if n >= min_docs})
+    return (dense[0], dense[-1]) if dense else None
+
+
 def _order_columns(frame: pd.DataFrame, categories: list[str]) -> pd.DataFrame:
     lead = ["run_id", "doc_id", "level", "year", "period", "post", "agency_id", "issuer_raw",
             "issuer", "province", "n_chars"]

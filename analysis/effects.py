@@ -46,9 +46,9 @@ import pandas as pd
 from zhengce.common.errors import UserError
 from zhengce.common.periods import WTO_YEAR, is_post
 
-from .data import LEVELS, StrategyData, has_table, load_strategy_data, topic_runs
+from .data import LEVELS, StrategyData, has_table, load_strategy_data, restrict, topic_runs
+from .defaults import DEFAULT_FORMULA, DEFAULT_N_DRAWS
 
-DEFAULT_FORMULA = "~ level * post + year_c"
 MODELS = ("fraclogit", "ols")
 CHARS_PER_TOKEN = 1.5  # Chinese policy text: about 1.5 characters per jieba word (fallback only)
 _N_SIM = 2000
@@ -174,18 +174,23 @@ class EffectFit:
     category: str
     formula: str
     results: dict = field(default_factory=dict, repr=False)
+    #: the runs whose measure was modelled (topic runs, or a dictionary_scores run)
+    run_ids: list[str] = field(default_factory=list)
 
     def write(self, out_dir, name: str | None = None) -> dict[str, dict[str, Path]]:
+        """The two tables, each naming the run(s) whose measure it models (``runs`` column)."""
         from zhengce.common.outputs import write_table
 
         base = name or f"effects_{self.category}"
+        runs = ", ".join(self.run_ids)
         return {
-            "coefficients": write_table(self.coefficients, out_dir, base,
+            "coefficients": write_table(self.coefficients.assign(runs=runs), out_dir, base,
                                         caption=f"Share of {self.category} on level × post-2001 "
-                                                f"({self.formula}); SEs clustered by issuer"),
-            "post_effects": write_table(self.post_effects, out_dir, f"{base}_post",
+                                                f"({self.formula}); SEs clustered by issuer; "
+                                                f"run(s) {runs}"),
+            "post_effects": write_table(self.post_effects.assign(runs=runs), out_dir, f"{base}_post",
                                         caption=f"Change in the expected {self.category} share "
-                                                f"after WTO entry, by level"),
+                                                f"after WTO entry, by level; run(s) {runs}"),
         }
 
 
@@ -252,7 +257,7 @@ def fit_effects(data: StrategyData | pd.DataFrame, category: str = "regulatory",
                             "ci_high": summary["ci_high"]})
     return EffectFit(coefficients=pd.concat(tables, ignore_index=True),
                      post_effects=pd.DataFrame(effects), category=category, formula=rhs,
-                     results=results)
+                     results=results, run_ids=list(getattr(data, "run_ids", None) or []))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,7 +295,7 @@ def _alpha_total(run: dict, n_topics: int | None) -> tuple[float, str]:
     if isinstance(alpha, list) and alpha:
         return float(np.sum(alpha)), "sum of the alpha vector"
     if alpha in ("symmetric", "asymmetric"):
-        return 1.0, f"gensim alpha='{alpha}' (normalised to sum 1)"
+        return 1.0, f"gensim alpha='{alpha}' (normalized to sum 1)"
     return 1.0, f"alpha {alpha!r} not recorded as a number: α₀ = 1 assumed"
 
 
@@ -365,12 +370,15 @@ class EffectEstimate:
         from zhengce.common.outputs import write_table
 
         base = name or f"estimate_effect_{self.target}"
+        runs = ", ".join(self.run_ids)
         cap = (f"{self.target}: method of composition ({self.method}, {self.n_draws} draws, "
-               f"{len(self.run_ids)} run(s)), {self.formula}")
-        return {"coefficients": write_table(self.coefficients, out_dir, base, caption=cap),
-                "contrasts": write_table(self.contrasts, out_dir, f"{base}_contrasts",
+               f"run(s) {runs}), {self.formula}")
+        return {"coefficients": write_table(self.coefficients.assign(runs=runs), out_dir, base,
+                                            caption=cap),
+                "contrasts": write_table(self.contrasts.assign(runs=runs), out_dir,
+                                         f"{base}_contrasts",
                                          caption=f"Post − pre change in {self.target} by level "
-                                                 f"({self.method})")}
+                                                 f"({self.method}; run(s) {runs})")}
 
 
 def _target_values(store, data: StrategyData, target) -> tuple[str, dict[str, pd.Series]]:
@@ -456,10 +464,11 @@ def _composed_draws(x: np.ndarray, groups, y_by_run: dict[str, np.ndarray],
 
 
 def estimate_effect(store, run_ids: str | Sequence[str] | None = None, target="regulatory", *,
-                    formula: str = "~ level * post + year", n_draws: int = 100,
+                    formula: str = DEFAULT_FORMULA, n_draws: int = DEFAULT_N_DRAWS,
                     method: str = "auto", cluster: str | None = "issuer",
                     concentration: float | None = None, measure: str = "auto",
-                    random_state: int = 0) -> EffectEstimate:
+                    random_state: int = 0, years: tuple[int, int] | None = None,
+                    levels=None) -> EffectEstimate:
     """STM-style effect estimation with topic-model uncertainty (method of composition).
 
     ``target``: a category ('regulatory', ...) or a topic id (int). ``formula``: right-hand side
@@ -467,7 +476,8 @@ def estimate_effect(store, run_ids: str | Sequence[str] | None = None, target="r
     each document's approximate posterior), 'bootstrap' (resample documents), or 'auto'
     (dirichlet for topic runs, bootstrap for the dictionary measure). ``concentration``: a fixed
     κ for every document instead of α₀ + N_d (sensitivity checks). Pooled runs (restarts) are
-    cycled through the draws.
+    cycled through the draws. ``years`` (first, last) and ``levels`` restrict the documents
+    (:func:`~zhengce.analysis.data.restrict`).
     """
 
     if not isinstance(n_draws, (int, np.integer)) or n_draws < 2:
@@ -476,7 +486,7 @@ def estimate_effect(store, run_ids: str | Sequence[str] | None = None, target="r
         raise UserError(f"method={method!r}: use 'dirichlet', 'bootstrap' or 'auto'")
     if concentration is not None and not concentration > 0:
         raise UserError(f"concentration must be positive (got {concentration!r})")
-    data = load_strategy_data(store, run_ids, measure=measure)
+    data = restrict(load_strategy_data(store, run_ids, measure=measure), years=years, levels=levels)
     if method == "auto":
         method = "dirichlet" if data.measure == "topics" else "bootstrap"
     if method == "dirichlet" and data.measure != "topics":

@@ -13,6 +13,7 @@ none is installed (pass ``chinese=False`` for English-only labels).
 
 from __future__ import annotations
 
+import logging
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -44,6 +45,9 @@ def setup(chinese: bool = True) -> str | None:
     matplotlib.use("Agg")
     from matplotlib import rcParams
 
+    # matplotlib logs a "findfont: Font family ... not found" warning for every fallback it
+    # tries; the font is chosen explicitly below, so those lines are noise on stderr
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     family = None
     if chinese:
         from zhengce.common.outputs import use_cjk_font
@@ -125,14 +129,19 @@ def plot_prevalence(table: pd.DataFrame, categories: Sequence[str], *, group_col
                     min_docs: int = 10, note: str = "", title: str | None = None,
                     ylabel: str = "Mean share of document (prevalence)", wto_year: int = WTO_YEAR,
                     group_styles: Mapping[str, dict] = LEVEL_STYLE,
-                    panel_titles: Mapping[str, str] | None = None):
-    """One panel per category; one line per group (level). Returns the figure."""
+                    panel_titles: Mapping[str, str] | None = None,
+                    years: tuple[int, int] | None = None):
+    """One panel per category; one line per group (level). Returns the figure.
+
+    ``years`` (first, last): the x range shown (default: every year in ``table``)."""
     import matplotlib.pyplot as plt
 
     setup(chinese)
     groups = list(groups) if groups is not None else list(dict.fromkeys(table[group_col]))
     n = len(categories)
     fig, axes = plt.subplots(1, n, figsize=(5.2 * n if n > 1 else 6.4, 3.9), sharey=True, squeeze=False)
+    if years is not None:
+        table = table[table["year"].between(years[0], years[1])]
     for ax, cat in zip(axes[0], categories):
         sub = table[table["category"] == cat]
         for i, g in enumerate(groups):
@@ -165,11 +174,15 @@ def plot_prevalence(table: pd.DataFrame, categories: Sequence[str], *, group_col
 def plot_mix(table: pd.DataFrame, groups: Sequence[str], categories: Sequence[str], *,
              group_col: str = "sector", chinese: bool = True, min_docs: int = 10, note: str = "",
              title: str | None = None, group_titles: Mapping[str, str] | None = None,
-             wto_year: int = WTO_YEAR):
-    """One panel per group (e.g. sector); one line per category: the strategy mix over time."""
+             wto_year: int = WTO_YEAR, years: tuple[int, int] | None = None):
+    """One panel per group (e.g. sector); one line per category: the strategy mix over time.
+
+    ``years`` (first, last): the x range shown (default: every year in ``table``)."""
     import matplotlib.pyplot as plt
 
     setup(chinese)
+    if years is not None:
+        table = table[table["year"].between(years[0], years[1])]
     n = len(groups)
     fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 3.9), sharey=True, squeeze=False)
     for ax, g in zip(axes[0], groups):

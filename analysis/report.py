@@ -40,9 +40,10 @@ from zhengce.common.manifest import package_versions
 from zhengce.common.outputs import save_figure, write_manifest, write_table
 from zhengce.common.periods import WTO_YEAR
 
-from .data import (LEVELS, StrategyData, document_counts, has_table, load_strategy_data,
-                   restarts_of, topic_runs)
-from .trajectories import DEFAULT_MIN_DOCS, compute_trajectories, pre_post, thin_cells
+from .data import (LEVELS, StrategyData, dense_years, document_counts, has_table,
+                   load_strategy_data, restarts_of, restrict, topic_runs)
+from .defaults import DEFAULT_FORMULA, DEFAULT_MIN_DOCS, DEFAULT_N_BOOT, DEFAULT_N_DRAWS
+from .trajectories import compute_trajectories, pre_post, thin_cells
 
 LDAVIS_NAMES = ("ldavis.html", "topics_ldavis.html", "lda_vis.html", "pyldavis.html")
 REPORT_PACKAGES = ["numpy", "pandas", "scipy", "statsmodels", "matplotlib", "scikit-learn",
@@ -125,6 +126,12 @@ class _Report:
         self.sections: list[dict[str, Any]] = []   # {"anchor", "title", "body"}
         self.files: dict[str, Any] = {"figures": {}, "tables": {}}
         self.warnings: list[str] = []
+        #: the --years window (None: the figures show the years where the data are not thin)
+        self.years: tuple[int, int] | None = None
+        #: the --level choice (None: every level)
+        self.levels: list[str] | None = None
+        #: the numbers ``make demo`` prints: post − pre change of the regulatory share by level
+        self.headline: dict[str, Any] = {}
 
     def table(self, df: pd.DataFrame, name: str, caption: str) -> None:
         paths = write_table(df, self.tab_dir, name, caption=caption)
@@ -176,8 +183,8 @@ def _coverage_of_dated(rep: _Report, dated: pd.DataFrame, plot_counts) -> dict[s
         dated, min_docs=rep.min_docs, chinese=rep.chinese,
         note=f"Source: {rep.source_label}. Documents per level and year; open markers: fewer "
              f"than {rep.min_docs} documents (thin cells, flagged in every table).")
-    counts_figure = rep.figure(fig, "fig5_document_counts",
-                               "Figure 5. Documents per level and year (where data are thin).")
+    counts_figure = rep.figure(fig, "fig1_document_counts",
+                               "Figure 1. Documents per level and year (where data are thin).")
     decade = dated.assign(decade=(dated["year"].astype(int) // 10 * 10).astype(str) + "s")
     by_decade = decade.pivot_table(index="decade", columns="level", values="n_docs",
                                    aggfunc="sum", fill_value=0, observed=False)
@@ -217,6 +224,7 @@ def _trajectories(rep: _Report, data: StrategyData, smooth: str | None, window: 
     contrasts = pre_post(traj)
     rep.table(contrasts, "pre_post_by_level", f"Pre (≤{WTO_YEAR}) and post (≥{WTO_YEAR + 1}) "
               "prevalence by level, with bootstrap interval of the difference")
+    rep.headline = _headline(contrasts)
     thin = [f"{r.level} {r.year} (n={r.n_docs})" for r in thin_cells(traj).itertuples()]
     rep.add("trajectories", "2. Strategy trajectories by level", "trajectories.html",
             figures=figures, contrasts=contrasts, thin_cells=thin, yearly=shown)
@@ -239,22 +247,25 @@ def _trajectory_figures(rep: _Report, data: StrategyData, shown: pd.DataFrame,
             f"than {rep.min_docs} documents. Dashed line: WTO accession, 11 Dec {WTO_YEAR}.")
     figures = []
     cats = data.strategies
+    years = rep.years or dense_years(data, rep.min_docs)
     if "regulatory" in cats:
         fig = plot_prevalence(shown, ["regulatory"], chinese=rep.chinese, min_docs=rep.min_docs,
-                              note=note, ylabel="Regulatory share (prevalence)")
-        figures.append(rep.figure(fig, "fig1_regulatory_by_level",
-                                  "Figure 1. Prevalence of regulatory (market-enhancing) content by "
+                              note=note, ylabel="Regulatory share (prevalence)", years=years)
+        figures.append(rep.figure(fig, "fig2_regulatory_by_level",
+                                  "Figure 2. Prevalence of regulatory (market-enhancing) content by "
                                   "level of government."))
     pair = [c for c in ("developmental", "directive") if c in cats]
     if pair:
-        fig = plot_prevalence(shown, pair, chinese=rep.chinese, min_docs=rep.min_docs, note=note)
-        figures.append(rep.figure(fig, "fig2_developmental_directive_by_level",
-                                  "Figure 2. Prevalence of developmental (market-shaping) and "
+        fig = plot_prevalence(shown, pair, chinese=rep.chinese, min_docs=rep.min_docs, note=note,
+                              years=years)
+        figures.append(rep.figure(fig, "fig3_developmental_directive_by_level",
+                                  "Figure 3. Prevalence of developmental (market-shaping) and "
                                   "directive (market-substituting) content by level."))
     others = [c for c in cats if c not in ("regulatory", "developmental", "directive")]
     if others:
-        fig = plot_prevalence(shown, others, chinese=rep.chinese, min_docs=rep.min_docs, note=note)
-        figures.append(rep.figure(fig, "fig2b_other_categories_by_level",
+        fig = plot_prevalence(shown, others, chinese=rep.chinese, min_docs=rep.min_docs, note=note,
+                              years=years)
+        figures.append(rep.figure(fig, "fig3b_other_categories_by_level",
                                   "Further categories of the coding scheme by level."))
     return figures
 
@@ -297,7 +308,8 @@ def _composition(rep: _Report, data: StrategyData, n_draws: int,
         try:
             est = estimate_effect(rep.store, data.run_ids, cat, n_draws=n_draws,
                                   formula=formula, measure=data.measure,
-                                  random_state=rep.random_state)
+                                  random_state=rep.random_state, years=rep.years,
+                                  levels=rep.levels)
         except UserError as exc:
             errors.append((cat, str(exc)))
             continue
@@ -333,8 +345,8 @@ def _agencies(rep: _Report) -> None:
                                       "manufacturing sector, by issuing agency lineage; lighter "
                                       "segments: issued under a predecessor's name. Dotted lines: "
                                       "creation of NDRC (2003), SASAC (2003), MIIT (2008).")
-        counts_figure = rep.figure(fig, "fig3_agency_counts",
-                                   "Figure 3. Industrial-policy documents issued by NDRC, MIIT and "
+        counts_figure = rep.figure(fig, "fig4_agency_counts",
+                                   "Figure 4. Industrial-policy documents issued by NDRC, MIIT and "
                                    "SASAC (predecessors mapped).")
         per_year = counts.pivot_table(index="year", columns="lineage", values="n_docs", fill_value=0)
         per_year = per_year.reset_index()
@@ -358,19 +370,37 @@ def _sectors(rep: _Report, data: StrategyData, sectors) -> None:
     rep.table(traj.table, "sector_trajectories", "Strategy mix by sector and year")
     counts = frame.drop_duplicates(["doc_id", "sector"]).groupby("sector", observed=False).size()
     fig = plot_mix(traj.table, list(spec), data.strategies, chinese=rep.chinese,
-                   min_docs=rep.min_docs, group_titles={k: SECTOR_TITLES.get(k, k) if rep.chinese
+                   min_docs=rep.min_docs, years=rep.years or dense_years(data, rep.min_docs),
+                   group_titles={k: SECTOR_TITLES.get(k, k) if rep.chinese
                                                          else k for k in spec},
                    note=f"Source: {rep.source_label}. Mean document share per year; bands: 95% "
                         f"bootstrap intervals; open markers: fewer than {rep.min_docs} documents.")
-    mix_figure = rep.figure(fig, "fig4_sector_comparison",
-                            "Figure 4. Strategy mix over time: " + " vs ".join(spec) + ".")
+    mix_figure = rep.figure(fig, "fig5_sector_comparison",
+                            "Figure 5. Strategy mix over time: " + " vs ".join(spec) + ".")
     contrasts = pre_post(traj)
     rep.table(contrasts, "sector_pre_post", "Pre/post prevalence by sector")
     rep.add("sectors", "5. Sector comparison", "sectors.html", spec=spec, contrasts=contrasts,
             counts=[(k, int(counts.get(k, 0))) for k in spec], mix_figure=mix_figure)
 
 
+def _headline(contrasts: pd.DataFrame) -> dict[str, Any]:
+    """The three numbers to look at first: each level's post − pre change in the regulatory share
+    (Tan's question: did WTO entry make the centre, and not the lower levels, more regulatory?)."""
+    rows = contrasts[(contrasts["category"] == "regulatory")] if "category" in contrasts else contrasts[:0]
+    lines, values = [], {}
+    for r in rows.itertuples():
+        values[str(r.level)] = {"diff": float(r.diff), "ci_low": float(r.ci_low),
+                                "ci_high": float(r.ci_high)}
+        lines.append(f"{str(r.level):<10} regulatory share, post − pre {WTO_YEAR}: {r.diff:+.3f} "
+                     f"[95% CI {r.ci_low:+.3f}, {r.ci_high:+.3f}]")
+    return {"measure": "regulatory share, post − pre", "levels": values, "lines": lines}
+
+
 def _ldavis_link(run: dict, out_dir: Path) -> str | None:
+    """Copy the run's pyLDAvis page into the report folder and return its relative link, so a
+    copied or zipped report folder keeps it (the page inlines its scripts: one file is enough)."""
+    import shutil
+
     summary = run.get("summary") or {}
     candidates = []
     if summary.get("ldavis_path"):
@@ -378,8 +408,11 @@ def _ldavis_link(run: dict, out_dir: Path) -> str | None:
     candidates += [out_dir / name for name in LDAVIS_NAMES]
     candidates += sorted(out_dir.glob("*ldavis*.html"))
     for path in candidates:
-        if path.exists():
-            return os.path.relpath(path.resolve(), out_dir.resolve())
+        if path.is_file():
+            target = out_dir / "ldavis.html"
+            if path.resolve() != target.resolve():
+                shutil.copyfile(path, target)
+            return target.name
     return None
 
 
@@ -421,7 +454,7 @@ def _pretty_json(text: str | None) -> str:
         return text or ""
 
 
-def _manifests(rep: _Report, run_ids: Sequence[str]) -> None:
+def _manifests(rep: _Report, run_ids: Sequence[str], report_run: str) -> None:
     runs = []
     for run_id in run_ids:
         row = rep.store.db.execute("select run_id, stage, status, started_at, finished_at, params, "
@@ -431,19 +464,22 @@ def _manifests(rep: _Report, run_ids: Sequence[str]) -> None:
         runs.append({"run_id": row[0], "stage": row[1], "status": row[2], "started_at": row[3],
                      "parts": {"params": _pretty_json(row[5]), "manifest": _pretty_json(row[6]),
                                "summary": _pretty_json(row[7])}})
-    rep.add("runs", "7. Runs and manifests", "runs.html", runs=runs)
+    rep.add("runs", "7. Runs and manifests", "runs.html", runs=runs, report_run=report_run)
 
 
-def _strategy_data(store, run_id: str | None, measure: str,
-                   pool_restarts: bool) -> tuple[StrategyData | None, str]:
-    """The strategy measure of ``run_id`` (with its restarts), or None and the reason why not."""
+def _strategy_data(store, run_id: str | None, measure: str, pool_restarts: bool,
+                   years: tuple[int, int] | None = None,
+                   levels: Sequence[str] | None = None) -> tuple[StrategyData | None, str]:
+    """The strategy measure of ``run_id`` (with its restarts) within ``years`` and ``levels``,
+    or None and the reason why not."""
     run_ids = None
     try:
         if run_id is not None:
             pooled = (pool_restarts and measure != "dictionary"
                       and run_id in set(topic_runs(store)["run_id"]))
             run_ids = restarts_of(store, run_id) if pooled else [run_id]
-        return load_strategy_data(store, run_ids, measure=measure, pool_restarts=pool_restarts), ""
+        data = load_strategy_data(store, run_ids, measure=measure, pool_restarts=pool_restarts)
+        return restrict(data, years=years, levels=levels), ""
     except UserError as exc:
         return None, str(exc)
 
@@ -465,15 +501,19 @@ def _sections(rep: _Report, data: StrategyData | None, reason: str, *, smooth: s
 
 
 def build_report(store, out_dir, run_id: str | None = None, *, measure: str = "auto",
-                 pool_restarts: bool = True, n_boot: int = 300, n_draws: int = 50,
-                 min_docs: int = DEFAULT_MIN_DOCS, smooth: str | None = None, window: int = 3,
-                 frac: float = 0.3, sectors=None, formula: str = "~ level * post + year_c",
+                 pool_restarts: bool = True, n_boot: int = DEFAULT_N_BOOT,
+                 n_draws: int = DEFAULT_N_DRAWS, min_docs: int = DEFAULT_MIN_DOCS,
+                 smooth: str | None = None, window: int = 3, frac: float = 0.3, sectors=None,
+                 formula: str = DEFAULT_FORMULA, years: tuple[int, int] | None = None,
+                 levels: Sequence[str] | None = None,
                  chinese: bool = True, random_state: int = 0, dpi: int = 200,
                  title: str = "zhengce report: state strategies around WTO entry") -> Path:
     """Build the report in ``out_dir`` and return the path of ``report.html``.
 
     ``run_id``: the topic run (default: the latest, pooled with its restarts when
-    ``pool_restarts``); ``measure``: 'auto' | 'topics' | 'dictionary'. ``chinese``: Chinese labels
+    ``pool_restarts``); ``measure``: 'auto' | 'topics' | 'dictionary'. ``years`` (first, last)
+    and ``levels`` restrict the strategy sections (the trajectory figures otherwise show the
+    years where some level has ``min_docs`` documents). ``chinese``: Chinese labels
     in figures (needs a CJK font; a clear error otherwise). ``dpi``: resolution of the PNGs.
     """
     out = Path(out_dir)
@@ -485,30 +525,35 @@ def build_report(store, out_dir, run_id: str | None = None, *, measure: str = "a
     setup(chinese)  # fail early, before any work, when Chinese labels need a missing font
     params = {"run_id": run_id, "measure": measure, "pool_restarts": pool_restarts, "n_boot": n_boot,
               "n_draws": n_draws, "min_docs": min_docs, "smooth": smooth, "window": window,
-              "frac": frac, "sectors": sectors, "formula": formula, "chinese": chinese,
+              "frac": frac, "sectors": sectors, "formula": formula, "years": years,
+              "levels": list(levels) if levels else None, "chinese": chinese,
               "random_state": random_state, "dpi": dpi, "out_dir": str(out)}
     source_label = f"zhengce corpus ({Path(store.path).name}, {store.count('documents'):,} documents)"
     rep = _Report(store, out, chinese=chinese, min_docs=min_docs, n_boot=n_boot,
                   random_state=random_state, source_label=source_label, dpi=dpi)
-    with store.run("report", params, packages=REPORT_PACKAGES) as run:
-        data, reason = _strategy_data(store, run_id, measure, pool_restarts)
+    rep.years = years
+    rep.levels = list(levels) if levels else None
+    with store.run("report", {**params, "database": str(store.path)},
+                   packages=REPORT_PACKAGES) as run:
+        data, reason = _strategy_data(store, run_id, measure, pool_restarts, years, levels)
         _sections(rep, data, reason, smooth=smooth, window=window, frac=frac, n_draws=n_draws,
                   formula=formula, sectors=sectors)
         _topics(rep, data)
         used_ids = list(data.run_ids) if data is not None else []
-        _manifests(rep, used_ids + [run.run_id])
+        # the report's own run is still running here: its record is manifest.json, not this list
+        _manifests(rep, used_ids, run.run_id)
         rep.sections.sort(key=lambda s: SECTION_ORDER.index(s["anchor"]))
         path = out / "report.html"
         path.write_text(_page(rep, title, store, data), encoding="utf-8")
         manifest = {"report": str(path), "params": params, "run_id": run.run_id,
                     "strategy_runs": used_ids, "measure": data.measure if data is not None else None,
                     "excluded": data.excluded if data is not None else {},
-                    "warnings": rep.warnings, "files": rep.files,
+                    "warnings": rep.warnings, "files": rep.files, "headline": rep.headline,
                     "versions": package_versions(REPORT_PACKAGES),
                     "n_documents": store.count("documents"),
                     "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
         write_manifest(out, manifest)
-        run.summary.update({"report": str(path), "strategy_runs": used_ids,
+        run.summary.update({"report": str(path), "strategy_runs": used_ids, "headline": rep.headline,
                             "warnings": rep.warnings, "n_figures": len(rep.files["figures"]),
                             "n_tables": len(rep.files["tables"])})
     return path

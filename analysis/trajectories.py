@@ -39,9 +39,8 @@ from zhengce.common.errors import UserError
 from zhengce.common.periods import WTO_YEAR, is_post
 
 from .data import LEVELS, StrategyData
+from .defaults import DEFAULT_MIN_DOCS, DEFAULT_N_BOOT
 
-DEFAULT_MIN_DOCS = 10
-DEFAULT_N_BOOT = 500
 SMOOTHING_METHODS = ("rolling", "lowess")
 _CHUNK = 4_000_000  # max entries of one resampling-weight matrix (n_boot × n) held at once
 

@@ -82,74 +82,144 @@ def stats(db_path, as_json):
 @click.command()
 @click.argument("query")
 @db_option
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", default=20, show_default=True, type=int,
+              help="Rows to show (1 to 100,000); the total count of matches is always printed.")
 @click.option("--level", type=click.Choice(["central", "provincial", "local"]), default=None)
-def search(query, db_path, limit, level):
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: query, total and rows.")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="Print CSV rows (the total goes to stderr).")
+def search(query, db_path, limit, level, as_json, as_csv):
     """Full-text search (Chinese words are segmented for you).
 
     \b
-    Example:
-      zhengce search 出口退税 --db data/demo.db --level provincial
-    """
-    from .fts import search as run_search
-
-    with open_store(db_path) as store:
-        rows = run_search(store, query, limit=limit,
-                          where="d.level = ?" if level else None, params=[level] if level else None)
-    if not rows:
-        click.echo(f"no documents match {query!r}")
-        return
-    for r in rows:
-        click.echo(f"{r['doc_id']}  {r['year'] or '----'}  {r['level'] or '?':<10} {r['title']}")
-        click.echo(f"    {r['snippet']}")
-    click.echo(f"{len(rows)} result(s) for {query!r}")
-
-
-@click.command()
-@click.argument("out", type=click.Path(path_type=Path))
-@db_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default=None,
-              help="Output format (default: from OUT's suffix).")
-@click.option("--level", "levels", multiple=True, type=click.Choice(["central", "provincial", "local"]))
-@click.option("--years", default=None, metavar="FROM-TO", help="e.g. 1995-2010")
-@click.option("--region", "regions", multiple=True, help="Province/prefecture/county name or code.")
-@click.option("--agency", "agencies", multiple=True, help="Agency id (see the agencies table), e.g. ndrc.")
-@click.option("--sector", "sectors", multiple=True, help="GB/T 4754 code, e.g. 36 (automobiles) or 3973.")
-@click.option("--doc-type", "doc_types", multiple=True, help="e.g. 通知, 意见, 办法.")
-@click.option("--no-text", is_flag=True, help="Leave the full text out.")
-@click.option("--r", "r_friendly", is_flag=True,
-              help="R-friendly: covariates + segmented text, ready for stm/quanteda.")
-@click.option("--datasette", "datasette_out", type=click.Path(path_type=Path), default=None,
-              help="Also write Datasette metadata.json here.")
-def export(out, db_path, fmt, levels, years, regions, agencies, sectors, doc_types, no_text,
-           r_friendly, datasette_out):
-    """Export documents (with codebook and datapackage.json) for other scholars.
+    Several words: documents with ALL of them, anywhere.
+    A OR B (OR in capitals): either; OR binds tighter than the implicit AND.
+    "A B" in double quotes: the exact phrase (and "补贴" the whole word only:
+    unquoted, 补贴 also finds 财政补贴 and 反补贴).
+    The total number of matching documents is printed, not just the rows shown.
 
     \b
     Examples:
-      zhengce export out/corpus.parquet --level provincial --years 1995-2010
-      zhengce export out/stm.csv --r --sector 36
-      zhengce export out/docs.jsonl --datasette data/metadata.json
+      zhengce search 出口退税 --db data/demo.db --level provincial
+      zhengce search "产业政策 补贴" --limit 5
+      zhengce search "产业政策 补贴 OR 补助" --json
+      zhengce search '"出口 退税" 增值税' --csv > hits.csv
     """
-    from .export import ExportFilter, export_documents, write_datasette_metadata
+    from .search import check_limit, json_lines, search as run_search, terminal_safe
 
-    year_from = year_to = None
-    if years:
-        try:
-            a, _, b = years.partition("-")
-            year_from = int(a) if a else None
-            year_to = int(b) if b else None
-        except ValueError:
-            raise UserError(f"--years {years!r}: write it as FROM-TO, e.g. 1995-2010") from None
+    if as_json and as_csv:
+        raise UserError("--json and --csv: choose one output format")
+    check_limit(limit)
+    with open_store(db_path) as store:
+        result = run_search(store, query, limit=limit, where="d.level = ?" if level else None,
+                            params=[level] if level else None)
+    line = f"showing {len(result.rows)} of {result.total:,} result(s) for {query!r}"
+    if as_json:
+        click.echo(json_lines(result))
+    elif as_csv:
+        _echo_search_csv(result.rows)
+        click.echo(terminal_safe(line), err=True)
+    elif not result.rows:
+        click.echo(terminal_safe(f"no documents match {query!r}"))
+    else:
+        for r in result.rows:
+            click.echo(f"{r['doc_id']}  {r['year'] or '----'}  {r['level'] or '?':<10} "
+                       f"{terminal_safe(r['title'])}")
+            click.echo(f"    {terminal_safe(r['snippet'])}")
+        click.echo(terminal_safe(line))
+
+
+def _echo_search_csv(rows: list[dict]) -> None:
+    import csv
+    import io
+    import sys
+
+    from zhengce.common.outputs import spreadsheet_safe
+
+    from .search import terminal_safe
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    columns = ["doc_id", "title", "level", "province", "year", "issuer", "doc_number", "snippet",
+               "rank"]
+    writer.writerow(columns)
+    # on a terminal the cells are shown, so they lose control characters like the table does
+    clean = terminal_safe if sys.stdout.isatty() else (lambda value: value)
+    for row in rows:
+        writer.writerow([spreadsheet_safe(clean(row[c]) if isinstance(row[c], str) else row[c])
+                         for c in columns])
+    # not click.echo: it would drop some escape sequences when piped, and the data must stay exact
+    stream = click.get_text_stream("stdout")
+    stream.write(buffer.getvalue())
+    stream.flush()
+
+
+@click.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), metavar="DIR",
+              help="Folder to export into (created if needed).")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv",
+              show_default=True, help="Data file format.")
+@click.option("--name", default=None,
+              help="Data file name without suffix (default: documents, or documents_r with --r); "
+                   "another name adds a second file to the folder's datapackage.")
+@click.option("--force", is_flag=True, help="Replace a file of the same name from an earlier export.")
+@click.option("--run", "run_id", default=None, metavar="RUN",
+              help="Add this topic run's strategy shares (share_*) and topic proportions θ "
+                   "(theta_*); only the documents it measured are exported.")
+@click.option("--level", "levels", multiple=True, type=click.Choice(["central", "provincial", "local"]))
+@click.option("--years", default=None, metavar="FROM-TO", help="e.g. 1995-2010, 1995- or -2010")
+@click.option("--region", "regions", multiple=True,
+              help="Province/prefecture/county name or GB/T 2260 code (a province name may be "
+                   "shortened: 浙江).")
+@click.option("--agency", "agencies", multiple=True,
+              help="Agency id, name or alias (agencies table), e.g. ndrc, 国务院, 发改委.")
+@click.option("--sector", "sectors", multiple=True,
+              help="GB/T 4754 code (36 includes 361, 3611 …), sector name (汽车制造业) or set name "
+                   "(automotive, semiconductors).")
+@click.option("--doc-type", "doc_types", multiple=True, help="e.g. 通知, 意见, 办法.")
+@click.option("--no-text", is_flag=True, help="Leave the full text out.")
+@click.option("--r", "r_friendly", is_flag=True,
+              help="R-friendly: covariates + the text as words, ready for stm/quanteda (with "
+                   "--run: the model's own tokens and its stopword list).")
+@click.option("--datasette", "datasette_out", type=click.Path(path_type=Path), default=None,
+              metavar="FILE", help="Also write Datasette metadata.json to FILE.")
+def export(out_dir, db_path, fmt, name, force, run_id, levels, years, regions, agencies, sectors,
+           doc_types, no_text, r_friendly, datasette_out):
+    """Export documents into a folder, with a codebook and one datapackage.json for all its files.
+
+    A second export into the same folder adds its file (give --name) to the datapackage and the
+    codebook; one that would replace a file is refused unless --force. Unknown filter values are
+    an error that lists the valid ones. CSV cells that a spreadsheet would run as a formula
+    (= + - @ first) get a leading apostrophe; the database keeps the raw text.
+
+    \b
+    Examples:
+      zhengce export --out out/export --format parquet --level provincial --years 1995-2010
+      zhengce export --out out/export --name central --level central --agency 国务院
+      zhengce export --out out/stm --r --run topics-20261206T101500-ab12cd --sector automotive
+      zhengce export --out out/export --format jsonl --datasette data/metadata.json
+    """
+    from .export import ExportFilter, export_documents, parse_years, write_datasette_metadata
+
+    year_from, year_to = parse_years(years)
     flt = ExportFilter(levels=levels, year_from=year_from, year_to=year_to, regions=regions,
                        agencies=agencies, sectors=sectors, doc_types=doc_types)
+    if datasette_out is not None and datasette_out.is_dir():
+        raise UserError(f"--datasette {datasette_out} is a folder: give a file, e.g. "
+                        f"{datasette_out / 'metadata.json'}")
     with open_store(db_path) as store:
-        result = export_documents(store, out, fmt=fmt, flt=flt, include_text=not no_text,
-                                  r_friendly=r_friendly)
+        result = export_documents(store, out_dir, fmt=fmt, name=name, flt=flt,
+                                  include_text=not no_text, r_friendly=r_friendly, run_id=run_id,
+                                  force=force)
         if datasette_out:
             write_datasette_metadata(store, datasette_out)
-    click.echo(f"exported {result['rows']:,} documents to {result['path']} "
+    run = f" with the measures of run {run_id}" if run_id else ""
+    click.echo(f"exported {result['rows']:,} documents{run} to {result['path']} "
                f"(codebook: {result['codebook']}, {result['datapackage']})")
+    if r_friendly and not run_id:
+        click.echo("note: segmented_text holds the search index's words, stopwords kept; give "
+                   "--run RUN for the topic model's own tokens and its stopword list")
 
 
 @click.command("demo-corpus")
@@ -194,29 +264,42 @@ def rejects(db_path, limit, run_id):
 
 @click.command()
 @db_option
-@click.option("--stage", default=None)
-@click.option("--limit", default=10, show_default=True)
-def runs(db_path, stage, limit):
-    """List runs with their status and summary (manifests are in the runs table).
+@click.option("--stage", default=None, help="Only runs of this stage (load, topics, report ...).")
+@click.option("-n", "--n", "--limit", "limit", default=10, show_default=True, help="Newest runs shown.")
+@click.option("--json", "as_json", is_flag=True,
+              help="The full record of each run (parameters, manifest, summary) as one JSON line.")
+def runs(db_path, stage, limit, as_json):
+    """List runs: one line each (id, status, start, the summary's plain values).
 
     \b
     Example:
       zhengce runs --db data/demo.db --stage load
+      zhengce runs --db data/demo.db --json -n 1
     """
     with open_store(db_path) as store:
         where = "where stage = ?" if stage else ""
         rows = store.db.execute(
-            f"select run_id, status, started_at, summary from runs {where} order by started_at desc limit ?",
+            f"select run_id, status, started_at, summary, stage, finished_at, params, manifest "
+            f"from runs {where} order by started_at desc limit ?",
             ([stage] if stage else []) + [limit]).fetchall()
     from zhengce.common.memory import MemoryReport
 
-    for run_id, status, started, summary in rows:
+    for run_id, status, started, summary, stage_name, finished, params, manifest in rows:
         data = json.loads(summary) if summary else {}
+        if as_json:
+            click.echo(json.dumps({"run_id": run_id, "stage": stage_name, "status": status,
+                                   "started_at": started, "finished_at": finished,
+                                   "params": json.loads(params or "{}"),
+                                   "manifest": json.loads(manifest or "{}"), "summary": data},
+                                  ensure_ascii=False, default=str))
+            continue
         memory = data.pop("peak_memory", None) if isinstance(data, dict) else None
+        # nested values (a model's manifest, word lists) make kilobytes per run: --json has them
+        plain = {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool))} \
+            if isinstance(data, dict) else {}
+        peak = f"  [{MemoryReport.from_dict(memory).line()}]" if memory else ""
         click.echo(f"{run_id}  {status:<7} {started}  "
-                   f"{json.dumps(data, ensure_ascii=False, default=str) if data else ''}")
-        if memory:
-            click.echo(f"  {MemoryReport.from_dict(memory).line()}")
+                   f"{json.dumps(plain, ensure_ascii=False, default=str) if plain else ''}{peak}")
 
 
 @click.command()

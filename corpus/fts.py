@@ -16,7 +16,6 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from zhengce.common.errors import UserError
 from . import fts_state
 from .store import Store
 
@@ -46,41 +45,6 @@ def segment_for_index(text: str) -> str:
     # A token is dropped when it starts and ends with punctuation/whitespace (jieba emits runs
     # of punctuation as tokens); two set lookups per token are much cheaper than a regex.
     return " ".join(t for t in cut(text) if not (t[0] in _NON_WORD and t[-1] in _NON_WORD))
-
-
-def fts_query(query: str) -> str:
-    """The FTS5 expression for a user query: a quoted phrase of its segmented tokens."""
-    tokens = segment_for_index(query).split()
-    if not tokens:
-        raise UserError(f"the search {query!r} has no words to look for: give a Chinese term, e.g. 出口退税")
-    return '"' + " ".join(t.replace('"', '""') for t in tokens) + '"'
-
-
-def search(store: Store, query: str, *, limit: int = 20, where: str | None = None,
-           params: list | None = None) -> list[dict]:
-    """Documents matching ``query`` (best first), with a highlighted snippet of the body."""
-    expr = fts_query(query)
-    restore_fts_triggers(store)  # an index left stale by a crashed bulk load would miss rows
-    sql = f"""
-        select d.doc_id, d.title, d.level, d.province, d.year, d.issuer_raw, d.doc_number,
-               snippet(search_index_fts, 1, '[', ']', '…', 16) as snippet,
-               bm25(search_index_fts) as rank
-        from search_index_fts
-        join search_index s on s.rowid = search_index_fts.rowid
-        join documents d on d.doc_id = s.doc_id
-        where search_index_fts match ? {('and ' + where) if where else ''}
-        order by rank
-        limit ?
-    """
-    rows = store.db.execute(sql, [expr, *(params or []), limit]).fetchall()
-    cols = ["doc_id", "title", "level", "province", "year", "issuer", "doc_number", "snippet",
-            "rank"]
-    out = []
-    for row in rows:
-        item = dict(zip(cols, row))
-        item["snippet"] = item["snippet"].replace(" ", "") if item["snippet"] else ""
-        out.append(item)
-    return out
 
 
 STALE_KEY = fts_state.STALE_KEY

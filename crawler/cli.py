@@ -5,7 +5,11 @@
     zhengce crawl --sites govcn,ndrc,zhejiang --db data/zhengce.db [--refresh] [--max-pages N]
     zhengce crawl --sites all --db data/mirror.db --base-url http://127.0.0.1:8000
     zhengce crawl check zhejiang --page saved.html [--kind list|detail]
+    zhengce crawl check --spider ndrc --url URL --page saved.html [--json]
+    zhengce crawl check --spider govcn --api-response answer.json [--json]
     zhengce crawl demo --db data/demo.db [-n 600]
+    zhengce crawl --sites govcn --gaps out/coverage/gaps.csv --db data/zhengce.db
+    zhengce crawl verify --db data/zhengce.db [--sites govcn] [--older-than 30d]
     zhengce crawl seed|worker|writer ...      # distributed crawls, see crawler/README.md
     zhengce demo-site [--port 8000] [-n 600]
 """
@@ -42,12 +46,16 @@ from zhengce.corpus.store import resolve_db_path
               help='JSON {"site": {"level": ..., "province": ...}}: issuer defaults per site.')
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="A Scrapy/zhengce setting (value read as JSON when it parses).")
+@click.option("--gaps", "gaps_path", default=None, type=click.Path(dir_okay=False),
+              help="With --sites govcn: search the policy library for the missing 发文字号 of "
+                   "this gaps.csv (from zhengce coverage) instead of listing; outcomes go to "
+                   "the gap_fills table.")
 @click.option("--progress/--no-progress", default=None,
               help="Live progress line (default: when stderr is a terminal).")
 @click.option("-v", "--verbose", count=True, help="Scrapy log: -v INFO, -vv DEBUG.")
 @click.pass_context
 def crawl(ctx, sites, db, base_url, refresh, max_pages, no_throttle, start_urls, defaults,
-          settings, progress, verbose):
+          gaps_path, settings, progress, verbose):
     """Crawl policy documents into the corpus (polite: robots.txt, throttled, resumable)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -61,6 +69,8 @@ def crawl(ctx, sites, db, base_url, refresh, max_pages, no_throttle, start_urls,
             target.kwargs["start_urls"] = list(starts[target.name])
         if target.name in site_defaults:
             target.kwargs["defaults"] = dict(site_defaults[target.name])
+    if gaps_path:
+        _gap_targets(targets, gaps_path)
     unknown = sorted((set(starts) | set(site_defaults)) - {t.name for t in targets})
     if unknown:
         raise UserError(f"--start-urls/--defaults name sites not in --sites: {', '.join(unknown)}")
@@ -70,6 +80,18 @@ def crawl(ctx, sites, db, base_url, refresh, max_pages, no_throttle, start_urls,
                         max_pages=max_pages, throttle=not no_throttle, progress=progress,
                         **overrides)
     _print_summary(summary)
+
+
+def _gap_targets(targets, gaps_path: str) -> None:
+    """--gaps: only the gov.cn spider searches by document number."""
+    from .gaps import read_gaps
+
+    names = [t.name for t in targets]
+    if names != ["govcn"]:
+        raise UserError("--gaps searches the gov.cn policy library: give --sites govcn "
+                        f"(not {','.join(names)})")
+    read_gaps(gaps_path)  # a wrong file is a one-line error here, not a spider crash
+    targets[0].kwargs["gaps"] = str(gaps_path)
 
 
 def _json_option(name: str, value: str | None) -> dict:
@@ -110,32 +132,69 @@ def _print_summary(summary) -> None:
 
 
 @crawl.command("check")
-@click.argument("spec")
-@click.option("--page", "page_path", required=True, type=click.Path(dir_okay=False),
+@click.argument("spec", required=False)
+@click.option("--spider", "spider_name", default=None,
+              help="Run this spider's own parser (govcn, ndrc, miit, sasac, mofcom, or a spec "
+                   "name) on the saved page instead of checking a spec's selectors.")
+@click.option("--page", "page_path", default=None, type=click.Path(dir_okay=False),
               help="A saved HTML page of the site.")
+@click.option("--api-response", "api_path", default=None, type=click.Path(dir_okay=False),
+              help="With --spider govcn|miit: a saved answer of the site's search API.")
 @click.option("--kind", type=click.Choice(["auto", "list", "detail"]), default="auto",
-              show_default=True, help="Which page type the file is.")
-@click.option("--url", default=None, help="The page's URL (to resolve relative links).")
-def check(spec, page_path, kind, url):
-    """Check a site spec against a saved page: print what each selector extracts.
+              show_default=True, help="Which page type the file is (spec check).")
+@click.option("--url", default=None, help="The page's URL (to resolve relative links); for "
+                                          "--api-response, the API request it answers.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (with --spider).")
+def check(spec, spider_name, page_path, api_path, kind, url, as_json):
+    """Check a saved page: a spec's selectors (SPEC), or a spider's own parser (--spider).
 
     \b
-    Example:
+    Examples:
       zhengce crawl check crawler/specs/zhejiang.yaml --page saved_list.html --kind list
+      zhengce crawl check --spider ndrc --url https://www.ndrc.gov.cn/…/t2026…html --page doc.html
+      zhengce crawl check --spider govcn --api-response answer.json --json
     """
+    if spider_name is not None:
+        _check_spider(spider_name, page_path, api_path, url, as_json)
+        return
+    if spec is None:
+        raise UserError("crawl check: give a SPEC (a site spec name or YAML file) or --spider NAME")
+    if page_path is None:
+        raise UserError("crawl check SPEC: give --page FILE (a saved page of the site)")
     from .check import check_page
 
-    path = Path(page_path)
-    if not path.exists():
-        raise UserError(f"--page {path}: no such file; save the page first (browser: Save As, "
-                        "or curl -o page.html URL)")
-    report = check_page(spec, path.read_bytes(), kind=kind, url=url)
+    report = check_page(spec, _read_saved("--page", page_path), kind=kind, url=url)
     for line in report.lines:
         click.echo(line)
     if report.problems:
         click.echo(f"{len(report.problems)} problem(s): "
                    + "; ".join(report.problems), err=True)
         sys.exit(1)
+
+
+def _read_saved(option: str, path: str) -> bytes:
+    target = Path(path)
+    if not target.exists():
+        raise UserError(f"{option} {target}: no such file; save the page first (browser: Save "
+                        "As, or curl -o page.html URL)")
+    return target.read_bytes()
+
+
+def _check_spider(name: str, page_path: str | None, api_path: str | None, url: str | None,
+                  as_json: bool) -> None:
+    from .spider_check import check_api, check_detail, report_json
+
+    if (page_path is None) == (api_path is None):
+        raise UserError("crawl check --spider: give either --page FILE or --api-response FILE")
+    if api_path is not None:
+        result = check_api(name, _read_saved("--api-response", api_path), url=url)
+    else:
+        result = check_detail(name, _read_saved("--page", page_path), url=url)
+    if as_json:
+        click.echo(report_json(result))
+        return
+    for line in result.lines():
+        click.echo(line)
 
 
 @crawl.command("demo")
@@ -165,6 +224,34 @@ def demo(db, n_documents, random_state, sites, refresh, progress, verbose):
     finally:
         site.stop()
     _print_summary(summary)
+
+
+@crawl.command("verify")
+@click.option("--db", default=None, help="Corpus database (default $ZHENGCE_DB or data/zhengce.db).")
+@click.option("--sites", default=None, help="Comma-separated sites (default: every crawled site).")
+@click.option("--older-than", default=None,
+              help="Only pages not checked (or seen) for this long: 30d, 12h, 2w.")
+@click.option("--base-url", default=None, help="Check against a mirror (BASE/<host>/<path>).")
+@click.option("--no-throttle", is_flag=True, help="Full speed; only with --base-url.")
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="A Scrapy/zhengce setting (value read as JSON when it parses).")
+@click.option("-v", "--verbose", count=True)
+def verify(db, sites, older_than, base_url, no_throttle, settings, verbose):
+    """Request stored documents again and record the gone ones (404/410, redirect to an index,
+    "页面不存在" pages, changed bodies) with the date; nothing is deleted.
+
+    \b
+    Example:
+      zhengce crawl --sites govcn --gaps out/coverage/gaps.csv --db data/zhengce.db
+    zhengce crawl verify --db data/zhengce.db --sites govcn --older-than 30d
+    """
+    from .verify import parse_age, run_verify
+
+    site_list = [s.strip() for s in sites.split(",") if s.strip()] if sites else None
+    summary = run_verify(resolve_db_path(db), sites=site_list, older_than=parse_age(older_than),
+                         base_url=base_url, throttle=not no_throttle,
+                         LOG_LEVEL=_log_level(verbose), **_settings_option(settings))
+    click.echo(summary.line())
 
 
 @crawl.command("seed")

@@ -42,6 +42,7 @@ from .items import AttachmentItem, PageItem, RecordItem, RejectItem, from_wire, 
 from .runner import CrawlTarget, resolve_sites
 from .settings import crawl_settings
 from .state import done_urls
+from .summary import merge_counters, site_counters
 
 PREFIX = "zhengce"
 ITEMS_KEY = f"{PREFIX}:items"
@@ -257,7 +258,8 @@ class WorkerPresence:
             "requests": stats.get("downloader/request_count", 0),
             "retries": stats.get("retry/count", 0),
             "robots_forbidden": stats.get(f"zhengce/{spider.name}/robots_forbidden", 0),
-            "misses": dict(getattr(spider, "misses", {}) or {})}, ensure_ascii=False))
+            "misses": dict(getattr(spider, "misses", {}) or {}),
+            "counters": site_counters(stats, spider.name)}, ensure_ascii=False))
         self.server.hdel(WORKERS_KEY, self.key())
 
 
@@ -359,8 +361,8 @@ def run_writer(redis_url: str, db: str, *, idle_exit: float = 60.0, tag_jobs: in
                                                           "misses": {}, "workers": 0})
             for name in ("responses", "requests", "retries", "robots_forbidden"):
                 merged[name] += stats.get(name, 0)
-            for label, n in stats.get("misses", {}).items():
-                merged["misses"][label] = merged["misses"].get(label, 0) + n
+            merge_counters(merged["misses"], stats.get("misses", {}))
+            merge_counters(merged.setdefault("counters", {}), stats.get("counters", {}))
             merged["workers"] += 1
     except BaseException as exc:
         writer.close(error=exc)

@@ -25,6 +25,8 @@ from parsel import Selector
 
 from zhengce.corpus.loaders import decode_text_bytes, html_to_text
 
+from .cleanup import distinct_parts
+
 # canonical field -> labels as printed by the sites (after whitespace/colon removal)
 LABEL_ALIASES: dict[str, tuple[str, ...]] = {
     "doc_number": ("发文字号", "文件编号", "文号"),
@@ -132,13 +134,12 @@ def extract_labels(cells: Iterable[Selector | str]) -> tuple[dict[str, str], dic
 
 
 def body_text(selectors: Iterable[Selector]) -> str:
-    """Text of the matched body container(s), block breaks kept, empty lines dropped."""
+    """Text of the matched body container(s), block breaks kept, empty lines dropped; a
+    container whose text repeats (or sits inside) an earlier one's is left out."""
     parts = [s.get() for s in selectors]
-    parts = [p for p in parts if p and p.strip()]
-    if not parts:
-        return ""
-    text, _ = html_to_text("<div>" + "\n".join(parts) + "</div>")
-    return text.strip()
+    texts = [html_to_text("<div>" + p + "</div>")[0].strip() for p in parts if p and p.strip()]
+    # several matches: a mobile copy of the body or a nested match adds nothing
+    return "\n".join(distinct_parts(texts)).strip()
 
 
 def find_doc_number(text: str, *, title: str | None = None, head_lines: int = 6) -> str | None:

@@ -17,6 +17,7 @@ from zhengce.corpus.ingest import SourceRecord
 
 from .extract import CJK_THRESHOLD, cjk_share, strip_tags
 from .items import DocumentItem, PageItem, RecordItem, RejectItem, AttachmentItem
+from .summary import site_counters
 from .writer import StoreWriter
 
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -296,6 +297,7 @@ class StorePipeline:
             "skipped_stored": stats.get("zhengce/skipped_stored", 0),
             "robots_forbidden": stats.get(f"zhengce/{spider.name}/robots_forbidden", 0),
             "misses": dict(getattr(spider, "misses", {}) or {}),
+            "counters": site_counters(stats, spider.name),
         }
         self.sink.users -= 1
         if self.sink.users == 0:

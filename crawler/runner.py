@@ -20,6 +20,7 @@ from zhengce.common.errors import UserError
 from .settings import crawl_settings
 from .sitespec import shipped_specs, spec_path
 from .spiders import BUILTIN_SPIDERS, SpecSpider
+from .summary import site_lines
 
 DEFAULT_SITES = ",".join(BUILTIN_SPIDERS)
 
@@ -99,7 +100,8 @@ class CrawlSummary:
                 f"{misses:,} selector misses" + _memory_suffix(self.data.get("peak_memory")))
 
     def details(self) -> list[str]:
-        lines = [f"  miss  {label} ×{n}" for label, n in sorted(self.misses().items())]
+        lines = site_lines(self.data)
+        lines += [f"  miss  {label} ×{n}" for label, n in sorted(self.misses().items())]
         lines += [f"  reject  {reason} ×{n}"
                   for reason, n in (self.data.get("reject_reasons") or {}).items()]
         return lines

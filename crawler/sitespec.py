@@ -6,7 +6,7 @@ the key)::
 
     name: zhejiang                      # site name = ``source`` in the store; = the file's stem
     title: 浙江省人民政府 行政规范性文件
-    verified: true                      # structure from published crawlers (false: plausible guess)
+    verified: "https://…/t2024….html (detail)"   # the saved page it was checked on, or false
     start_urls: [https://www.zj.gov.cn/col/col1229697826/index.html]
     allowed_domains: [zj.gov.cn]        # optional
     encoding: gbk                       # optional: decode every page with this, whatever it says
@@ -105,7 +105,7 @@ class SiteSpec:
     list_link: str
     detail_body: str
     title: str = ""
-    verified: bool = False
+    verified: str | bool = False       # the page the spec was checked on, or False
     notes: str = ""
     allowed_domains: tuple[str, ...] = ()
     encoding: str | None = None
@@ -352,7 +352,7 @@ class _SpecFile(_Section):
         "missing: give at least the body selector of a document page")] = None
     allowed_domains: tuple[str, ...] = None
     title: str = None
-    verified: bool = None
+    verified: str | bool = None
     notes: str = None
 
     @field_validator("name", mode="before")
@@ -424,8 +424,16 @@ class _SpecFile(_Section):
 
     @field_validator("verified", mode="before")
     @classmethod
-    def _verified(cls, value: Any) -> bool:
-        return bool(value)
+    def _verified(cls, value: Any) -> str | bool:
+        # A spec is verified only against a page: the flag names it (crawl check on a saved
+        # page), a bare true says nothing about what was checked.
+        if value is True:
+            raise _problem("true says nothing about what was checked: name the saved "
+                           "page the spec was checked on (verified: \"URL (detail)\"), or false",
+                           "verified")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        return False
 
 
 def _error_line(where: str, error: dict) -> str:

@@ -7,6 +7,8 @@ idempotent upsert):
                  fetched_at, doc_id, attempts, last_error, warnings (JSON list)
 ``attachments``  (doc_id, url) pk, sha256, filename_as_given, content_type, n_bytes, path, text,
                  status, site, fetched_at
+``url_availability``  url (pk): first_seen, last_seen (fetched and stored), last_status; kept
+                 by every stored fetch here and by ``zhengce crawl verify`` (:mod:`.verify`)
 
 A detail page whose status is ``stored`` (its document is in ``documents`` /
 ``document_sources``) or ``rejected`` (judged unstorable, reason in ``rejects``) is not fetched
@@ -58,6 +60,32 @@ def upsert_state(db: sqlite_utils.Database, *, url: str, site: str, kind: str, s
             warnings = excluded.warnings
         """,
         [url, site, kind, status, http_status, fetched_at, doc_id, error, warnings_json])
+    if kind in FETCHED_KINDS and status == "stored":
+        mark_seen(db, url=url, site=site, kind=kind, seen_at=fetched_at, doc_id=doc_id,
+                  http_status=http_status)
+
+
+def mark_seen(db: sqlite_utils.Database, *, url: str, site: str, kind: str, seen_at: str | None,
+              doc_id: str | None = None, http_status: int | None = None) -> None:
+    """The URL served its document at ``seen_at``: first_seen stays, last_seen moves on, and a
+    page seen again after it was gone is available again (the gone check stays in
+    ``availability_checks``)."""
+    db.execute(
+        """
+        insert into url_availability (url, site, kind, doc_id, first_seen, last_seen,
+                                      last_status, http_status)
+        values (?, ?, ?, ?, ?, ?, 'available', ?)
+        on conflict(url) do update set
+            site = excluded.site,
+            doc_id = coalesce(excluded.doc_id, url_availability.doc_id),
+            first_seen = coalesce(url_availability.first_seen, excluded.first_seen),
+            last_seen = excluded.last_seen,
+            last_status = 'available',
+            http_status = excluded.http_status,
+            gone_since = null,
+            gone_reason = null
+        """,
+        [url, site, kind, doc_id, seen_at, seen_at, http_status])
 
 
 def done_urls(path: str, sites: Iterable[str] | None = None) -> set[str]:

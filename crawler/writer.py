@@ -28,7 +28,7 @@ from zhengce.corpus.ingest import Ingestor, LoadReport, Prepared, make_doc_id, p
 from zhengce.common.memory import MemoryReport, process_peak
 from zhengce.corpus.store import Store, utcnow
 
-from .attachments import attachment_root, store_file
+from .attachments import attachment_root, extension_for, store_file
 from .items import AttachmentItem, PageItem, RecordItem, RejectItem
 from .state import upsert_state
 
@@ -100,6 +100,8 @@ class StoreWriter:
         self.counts: dict[str, SiteCounts] = defaultdict(SiteCounts)
         self.reasons: Counter = Counter()
         self.crawl_stats: dict[str, dict] = {}   # per site, from the crawlers (misses, fetches)
+        #: per site, attachments by "<format> <status>" (``.wps not_extracted: …``)
+        self.attachment_kinds: dict[str, Counter] = defaultdict(Counter)
         self.started = time.monotonic()
         self.store: Store | None = None
         self.run = None
@@ -282,6 +284,8 @@ class StoreWriter:
             error = stored.error
             self.counts[item.site].attachments += 1
         db["attachments"].upsert(row, pk=("doc_id", "url"))
+        ext = extension_for(item.url, item.content_type)
+        self.attachment_kinds[item.site][f"{ext} {row['status'].split(':')[0]}"] += 1
         state = "stored" if row["sha256"] else ("too_large" if item.status == "too_large" else "failed")
         upsert_state(db, url=item.url, site=item.site, kind="attachment", status=state,
                      http_status=item.http_status, fetched_at=row["fetched_at"], doc_id=doc_id,
@@ -301,6 +305,8 @@ class StoreWriter:
                 "sites": {site: c.__dict__ for site, c in sorted(self.counts.items())},
                 "crawl": self.crawl_stats,
                 "reject_reasons": dict(self.reasons.most_common(20)),
+                "attachment_kinds": {site: dict(kinds) for site, kinds
+                                     in sorted(self.attachment_kinds.items())},
                 "peak_memory": self.memory.as_dict()}
 
 

@@ -19,6 +19,7 @@ Without ``--scheduler`` every stage runs in a local process pool (``--jobs``, de
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -27,15 +28,15 @@ from zhengce.corpus.cli_options import db_option, open_store
 from zhengce.common.errors import UserError
 
 
-
 @click.command()
 @db_option
 @click.option("--backend", type=click.Choice(["rjieba", "jieba"]), default="rjieba", show_default=True)
 @click.option("--hmm/--no-hmm", default=False, show_default=True, help="jieba's HMM for unknown words.")
+@click.option("--t2s", is_flag=True, help="Traditional -> Simplified (OpenCC) before segmenting.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False), default=None,
               help="User dictionary (default: nlp/dictionaries/userdict.txt).")
 @click.option("--jobs", "n_jobs", type=int, default=None, help="Worker processes (default: all cores).")
-def segment(db_path, backend, hmm, user_dict, n_jobs):
+def segment(db_path, backend, hmm, t2s, user_dict, n_jobs):
     """Segment the corpus into the token cache (only what is missing or stale).
 
     \b
@@ -47,20 +48,64 @@ def segment(db_path, backend, hmm, user_dict, n_jobs):
 
     with open_store(db_path) as store:   # a progress bar on a terminal, then the summary line
         summary = segment_corpus(store, Segmenter(backend=backend, hmm=hmm, user_dict=user_dict),
-                                 Normalizer(), n_jobs=n_jobs)
+                                 Normalizer(t2s=t2s), n_jobs=n_jobs)
     click.echo(summary.get("line", str(summary)))
+
+
+@contextmanager
+def one_line_messages():
+    """Yield ``say`` (a line to stderr) and, while the block runs, route the nlp loggers'
+    warnings and the models' TopicModelWarning through it: each message once, one line, no
+    source-line echo (a model logs and warns the same text)."""
+    import logging
+    import warnings
+
+    from .topics.models.validation import TopicModelWarning
+
+    said: set[str] = set()
+
+    def say(msg: str) -> None:
+        if msg not in said:
+            said.add(msg)
+            click.echo(msg, err=True)
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, TopicModelWarning):
+            if str(message) not in said:
+                say(f"warning: {message}")
+            return
+        default_showwarning(message, category, filename, lineno, file, line)
+
+    class SayHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            say(record.getMessage())
+
+    nlp_logger = logging.getLogger("zhengce.nlp")
+    handler = SayHandler(level=logging.WARNING)
+    default_showwarning, propagate = warnings.showwarning, nlp_logger.propagate
+    warnings.showwarning = show_warning
+    nlp_logger.addHandler(handler)
+    nlp_logger.propagate = False
+    try:
+        yield say
+    finally:
+        warnings.showwarning = default_showwarning
+        nlp_logger.removeHandler(handler)
+        nlp_logger.propagate = propagate
 
 
 @click.group()
 def topics():
-    """Topic models and strategy shares (seeded LDA, LDA, seeded DMR with covariates)."""
+    """Topic models and strategy shares (seeded DMR by default; seeded LDA, LDA)."""
 
 
 @topics.command("run")
 @db_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="YAML with any TopicsConfig setting (see nlp/topics_default.yaml).")
-@click.option("--model", type=click.Choice(["seeded_lda", "lda", "dmr"]), default=None)
+@click.option("--model", type=click.Choice(["dmr", "seeded_lda", "lda"]), default=None,
+              help="dmr: seeded DMR with level × period covariates (the default, also of "
+                   "topics_default.yaml); seeded_lda; lda (unseeded).  [default: dmr]")
 @click.option("--k", "n_topics", type=int, default=None, help="Topics (unseeded LDA).")
 @click.option("--free-topics", "n_free_topics", type=int, default=None,
               help="Unseeded topics beside the seeded ones.")
@@ -70,13 +115,15 @@ def topics():
 @click.option("--labels", "label_overrides", default=None, help="Label override file (YAML/CSV).")
 @click.option("--out", "out_dir", default=None, help="Output folder (default out/topics).")
 @click.option("--no-ldavis", is_flag=True, help="Skip the pyLDAvis page.")
+@click.option("--t2s", is_flag=True, default=None,
+              help="Traditional -> Simplified (OpenCC) before segmenting (config key t2s).")
 def run(db_path, config_path, model, n_topics, n_free_topics, n_restarts, random_state, scheme,
-        label_overrides, out_dir, no_ldavis):
+        label_overrides, out_dir, no_ldavis, t2s):
     """Segment, build the dictionary, fit, label, and store strategy shares.
 
     \b
     Examples:
-      zhengce topics run --db data/demo.db --model dmr --restarts 3
+      zhengce topics run --db data/demo.db --restarts 3
       zhengce topics run --config nlp/topics_default.yaml --db data/zhengce.db
     """
     from .topics.stage import TopicsConfig, run_topics
@@ -85,9 +132,9 @@ def run(db_path, config_path, model, n_topics, n_free_topics, n_restarts, random
                                n_free_topics=n_free_topics, n_restarts=n_restarts,
                                random_state=random_state, scheme=scheme,
                                label_overrides=label_overrides, out_dir=out_dir,
-                               ldavis=False if no_ldavis else None)
-    with open_store(db_path) as store:
-        result = run_topics(store, config, progress=lambda msg: click.echo(msg, err=True))
+                               ldavis=False if no_ldavis else None, t2s=t2s or None)
+    with open_store(db_path) as store, one_line_messages() as say:
+        result = run_topics(store, config, progress=say)
     click.echo(result.line())
 
 
@@ -96,7 +143,8 @@ def run(db_path, config_path, model, n_topics, n_free_topics, n_restarts, random
 @click.option("--ks", default="5,10,20", show_default=True, help="Comma-separated numbers of topics.")
 @click.option("--seeds", "n_seeds", default=3, show_default=True, help="Seeds per K (stability).")
 @click.option("--random-state", default=0, show_default=True)
-@click.option("--out", "out_dir", default="out/topics", show_default=True)
+@click.option("--out", "out_dir", default="out/topics", show_default=True,
+              help="Folder for the search_k table.")
 def search_k_cmd(db_path, ks, n_seeds, random_state, out_dir):
     """Compare K: held-out fit, coherence (c_npmi, c_v), exclusivity, stability.
 
@@ -116,40 +164,77 @@ def search_k_cmd(db_path, ks, n_seeds, random_state, out_dir):
         grid = [int(k) for k in ks.split(",") if k.strip()]
     except ValueError:
         raise UserError(f"--ks {ks!r}: give whole numbers separated by commas, e.g. 5,10,20") from None
-    with open_store(db_path) as store:
+    with open_store(db_path) as store, one_line_messages() as say:
         seg = segment_corpus(store, Segmenter(), Normalizer())
         corpus = TokenCorpus(store, seg["config_hash"], min_tokens=1)
         dictionary, _ = build_dictionary(corpus, no_below=5, no_above=0.5, keep_n=50_000)
         table = search_k(BowCorpus(corpus, dictionary), dictionary, grid,
                          lambda k, seed: LdaTopicModel(k, passes=10, iterations=100, random_state=seed),
-                         n_seeds=n_seeds, random_state=random_state, texts=corpus)
+                         n_seeds=n_seeds, random_state=random_state, texts=corpus, progress=say)
     paths = write_table(table, Path(out_dir), "search_k")
     click.echo(table.to_string())
     click.echo(f"recommended K = {table.attrs.get('recommended_k')} ({table.attrs.get('rule', '')}); "
                f"table: {paths['csv']}")
 
 
-@topics.command("show")
-@click.argument("run_id")
+@topics.command("list")
 @db_option
-@click.option("--n", "n_words", default=10, show_default=True)
-def show(run_id, db_path, n_words):
-    """Print a run's topics: label, category, top words.
+@click.option("-n", "--n", "limit", default=20, show_default=True, help="Newest runs shown.")
+def list_cmd(db_path, limit):
+    """One line per topic run: id, model, K, date, documents, label summary.
 
     \b
     Example:
-      zhengce topics show topics-20261123T035105-9f8c29 --db data/demo.db
+      zhengce topics list --db data/demo.db
     """
-    import json
+    from .topics.runs import topic_run_listing
 
     with open_store(db_path) as store:
-        rows = store.db.execute("select topic, label, category, score, top_words from topics "
-                                "where run_id = ? order by topic", [run_id]).fetchall()
+        rows = topic_run_listing(store, limit=limit)
     if not rows:
-        raise UserError(f"no topics stored for run {run_id!r}: list runs with zhengce runs --stage topics")
-    for topic, label, category, score, words in rows:
+        click.echo("no topic runs yet: zhengce topics run --db DB")
+        return
+    for r in rows:
+        click.echo(f"{r['run_id']}  {r['model']:<10} K={r['n_topics']:<3} {r['started_at'][:16]}  "
+                   f"{r['n_documents']:>7,} docs  {r['labels']}")
+
+
+@topics.command("show")
+@click.argument("run_id")
+@db_option
+@click.option("-n", "--n", "n_words", default=10, show_default=True, help="Top words per topic.")
+@click.option("--docs", "n_docs", default=0, show_default=True,
+              help="Representative documents per topic (highest θ), with keywords in context.")
+@click.option("--topic", "topic_ids", type=int, multiple=True, help="Only these topics (repeatable).")
+def show(run_id, db_path, n_words, n_docs, topic_ids):
+    """Print a run's topics: label, category, top words (and representative documents).
+
+    \b
+    --docs N lists each topic's N documents with the highest share θ_dk and keyword-in-context
+    snippets of the topic's FREX words (as stm's findThoughts).
+    Example:
+      zhengce topics show topics-20261123T035105-9f8c29 --db data/demo.db --docs 3
+    """
+    from .topics.runs import representative_listing
+
+    with open_store(db_path) as store:
+        rows = store.db.execute("select topic, label, category, score, top_words, frex from topics "
+                                "where run_id = ? order by topic", [run_id]).fetchall()
+        if not rows:
+            raise UserError(f"no topics stored for run {run_id!r}: list runs with zhengce topics list")
+        if topic_ids:
+            unknown = sorted(set(topic_ids) - {r[0] for r in rows})
+            if unknown:
+                raise UserError(f"--topic {unknown}: the run has topics 0..{len(rows) - 1}")
+            rows = [r for r in rows if r[0] in set(topic_ids)]
+        docs = representative_listing(store, run_id, rows, n_docs) if n_docs > 0 else {}
+    for topic, label, category, score, words, frex in rows:
         top = json.loads(words or "[]")[:n_words]
         click.echo(f"{topic:>3} {category or '':<14} {label or '':<20} {score or 0:.2f}  {' '.join(map(str, top))}")
+        for d in docs.get(topic, []):
+            click.echo(f"      {d['rank']}. θ={d['weight']:.2f} {d['doc_id']} {d['title']}")
+            for snippet in d["snippets"]:
+                click.echo(f"           {snippet}")
 
 
 @click.group()
@@ -160,14 +245,18 @@ def scheme():
 @scheme.command("check")
 @db_option
 @click.option("--scheme", "scheme_path", default=None, help="Scheme YAML (default nlp/schemes/tan.yaml).")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="Also write a CSV.")
+@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the table to this CSV file.")
 def scheme_check_cmd(db_path, scheme_path, out_path):
     """Each seed's document frequency, vocabulary membership and segmentation.
 
     \b
+    Progress lines go to stderr while the corpus is read (twice).
     Example:
-      zhengce scheme check --db data/demo.db --scheme nlp/schemes/tan.yaml
+      zhengce scheme check --db data/demo.db --scheme nlp/schemes/tan.yaml -o seeds.csv
     """
+    from zhengce.common.progress import Progress
+
     from .text.bow import TokenCorpus
     from .text.normalize import Normalizer
     from .scheme import load_scheme, scheme_check
@@ -175,14 +264,19 @@ def scheme_check_cmd(db_path, scheme_path, out_path):
 
     sch = load_scheme(scheme_path)
     segmenter = Segmenter()
-    with open_store(db_path) as store:
+    with open_store(db_path) as store, one_line_messages() as say:
         seg = segment_corpus(store, segmenter, Normalizer())
-        table = scheme_check(store, sch, TokenCorpus(store, seg["config_hash"]), segmenter=segmenter)
+        say(seg.get("line", "segmentation up to date"))
+        corpus = TokenCorpus(store, seg["config_hash"])
+        n_docs = len(corpus)
+        with Progress("scheme check", total=2 * n_docs, unit="doc", enabled=False, echo=say,
+                      every=2.0, echo_final=True) as meter:
+            table = scheme_check(store, sch, corpus, segmenter=segmenter, progress=meter)
     if out_path:
         table.to_csv(out_path, index=False)
     click.echo(table.to_string(index=False))
     flagged = int((table["issues"].fillna("") != "").sum()) if "issues" in table else 0
-    click.echo(f"{len(table)} seeds checked, {flagged} flagged")
+    click.echo(f"{len(table)} seeds checked, {flagged} flagged" + (f"; table: {out_path}" if out_path else ""))
 
 
 @click.group()
@@ -192,75 +286,57 @@ def labels():
 
 @labels.command("export")
 @click.argument("run_id")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "path", type=click.Path(dir_okay=False), default=None,
+              help="Label file to write, .csv or .yaml (default: out/labels/RUN_ID.csv).")
 @db_option
 def labels_export(run_id, path, db_path):
-    """Write a run's labels to an editable YAML/CSV file.
+    """Write a run's labels to an editable CSV or YAML file.
 
     \b
+    Round trip: export, fill in the 'category' column, apply; edit and apply again at will.
     Example:
-      zhengce labels export topics-20261123T035105-9f8c29 labels.csv --db data/demo.db
+      zhengce labels export topics-20261123T035105-9f8c29 -o labels.csv --db data/demo.db
+      zhengce labels apply topics-20261123T035105-9f8c29 labels.csv --db data/demo.db
     """
     import pandas as pd
 
+    from .scheme import load_scheme
     from .topics.labels import write_label_file
+    from .topics.runs import run_scheme_path
 
     with open_store(db_path) as store:
         frame = pd.DataFrame(store.db.execute(
-            "select topic, label, category, score, top_words from topics where run_id = ? order by topic",
-            [run_id]).fetchall(), columns=["topic", "label", "category", "score", "top_words"])
-    if frame.empty:
-        raise UserError(f"no topics stored for run {run_id!r}: list runs with zhengce runs --stage topics")
-    out = write_label_file(frame, path)
-    click.echo(f"wrote {len(frame)} topic labels to {out}; edit 'category' and run zhengce labels apply")
+            "select topic, label, category, score, source, top_words, frex from topics "
+            "where run_id = ? order by topic", [run_id]).fetchall(),
+            columns=["topic", "label", "category", "score", "source", "top_words", "frex"])
+        if frame.empty:
+            raise UserError(f"no topics stored for run {run_id!r}: list runs with zhengce topics list")
+        categories = load_scheme(run_scheme_path(store, run_id)).category_names
+    out = write_label_file(frame, path or Path("out/labels") / f"{run_id}.csv", categories=categories)
+    click.echo(f"wrote {len(frame)} topic labels to {out}; fill in 'category' "
+               f"({' | '.join([*categories, 'other'])}) and run: zhengce labels apply {run_id} {out}")
 
 
 @labels.command("apply")
 @click.argument("run_id")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--scheme", "scheme_path", default=None,
+              help="Coding scheme whose categories are allowed (default: the run's scheme).")
 @db_option
-def labels_apply(run_id, path, db_path):
+def labels_apply(run_id, path, scheme_path, db_path):
     """Apply an edited label file: re-label the run's topics and recompute its strategy shares.
 
     \b
+    Categories come from the coding scheme, so one application can be undone by another.
     Example:
       zhengce labels apply topics-20261123T035105-9f8c29 labels.csv --db data/demo.db
     """
-    import numpy as np
-    import pandas as pd
-
-    from .topics.labels import read_label_overrides, strategy_shares
+    from .topics.runs import apply_label_file
 
     with open_store(db_path) as store:
-        db = store.db
-        topics_rows = db.execute("select topic, label, category from topics where run_id = ? order by topic",
-                                 [run_id]).fetchall()
-        if not topics_rows:
-            raise UserError(f"no topics stored for run {run_id!r}: list runs with zhengce runs --stage topics")
-        categories = sorted({c for _, _, c in topics_rows if c and c not in ("other", "free")})
-        overrides = read_label_overrides(path, n_topics=len(topics_rows), categories=categories)
-        frame = pd.DataFrame(topics_rows, columns=["topic", "label", "category"])
-        for topic, entry in overrides.items():
-            frame.loc[frame["topic"] == topic, "category"] = entry.get("category")
-            if entry.get("label"):
-                frame.loc[frame["topic"] == topic, "label"] = entry["label"]
-        weights = pd.DataFrame(db.execute("select doc_id, topic, weight from doc_topics where run_id = ?",
-                                          [run_id]).fetchall(), columns=["doc_id", "topic", "weight"])
-        matrix = weights.pivot(index="doc_id", columns="topic", values="weight").sort_index(axis=1)
-        shares = strategy_shares(matrix.to_numpy(dtype=float), frame, doc_ids=list(matrix.index))
-        shares = shares.reset_index() if "doc_id" not in shares.columns else shares
-        with db.conn:
-            for row in frame.itertuples(index=False):
-                db.execute("update topics set category = ?, label = ? where run_id = ? and topic = ?",
-                           [row.category, row.label, run_id, int(row.topic)])
-            db.execute("delete from strategy_shares where run_id = ?", [run_id])
-            cats = [c for c in shares.columns if c != "doc_id"]
-            db.conn.executemany(
-                "insert into strategy_shares (run_id, doc_id, category, share) values (?, ?, ?, ?)",
-                [(run_id, r["doc_id"], c, float(r[c])) for r in shares.to_dict("records") for c in cats
-                 if not np.isnan(r[c])])
-    click.echo(f"applied {len(overrides)} label(s) to {run_id}; strategy shares recomputed for "
-               f"{len(shares):,} documents")
+        result = apply_label_file(store, run_id, path, scheme=scheme_path)
+    click.echo(f"applied {result['applied']} label(s) to {run_id}; strategy shares recomputed for "
+               f"{result['documents']:,} documents; recorded as run {result['run_id']}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,7 +384,7 @@ def export_cmd(db_path, out, rows, where, params, config_hash):
 
     \b
     Example:
-      zhengce shards export out/shards --db data/demo.db --rows 5000
+      zhengce shards export --out out/shards --db data/demo.db --rows 5000
     """
     from zhengce.corpus import shards as sh
 
@@ -356,8 +432,8 @@ def segment_cmd(folder, scheduler, n_jobs, backend, hmm, min_len, progress):
               help="Keep tokens in at most this fraction of documents.")
 @click.option("--keep-n", type=int, default=100000, show_default=True,
               help="Then keep the most frequent N (0 = no cap).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Where to save the dictionary (default DIR/dictionary.gensim).")
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="File to save the dictionary to (default DIR/dictionary.gensim).")
 @scheduler_option
 @jobs_option
 def dictionary_cmd(folder, no_below, no_above, keep_n, out, scheduler, n_jobs):

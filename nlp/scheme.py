@@ -275,7 +275,7 @@ def _token_corpus(store, corpus):
 
 
 def scheme_check(store, scheme: Scheme, corpus, dictionary=None, segmenter=None,
-                 normalizer=None, *, min_doc_freq: int = 5):
+                 normalizer=None, *, min_doc_freq: int = 5, progress=None):
     """One row per seed: how the corpus, the dictionary and the segmenter see it.
 
     Parameters
@@ -287,6 +287,8 @@ def scheme_check(store, scheme: Scheme, corpus, dictionary=None, segmenter=None,
     segmenter, normalizer : optional; by default rebuilt from the store's ``segmenter_configs``
         (the pair that made the cached tokens)
     min_doc_freq : seeds in fewer documents are flagged ``rare``
+    progress : optional :class:`zhengce.common.progress.Progress`, counted once per document of
+        each of the two passes over the corpus
 
     Columns:
 
@@ -308,8 +310,8 @@ def scheme_check(store, scheme: Scheme, corpus, dictionary=None, segmenter=None,
     normalizer, segmenter = _check_pipeline(store, token_corpus, normalizer, segmenter)
     seeds = scheme.seeds()
     terms = [s.term for s in seeds]
-    doc_freq, term_freq, n_docs, vocabulary = _token_statistics(token_corpus, set(terms))
-    text_doc_freq, lost = _text_occurrences(token_corpus, terms, vocabulary, normalizer)
+    doc_freq, term_freq, n_docs, vocabulary = _token_statistics(token_corpus, set(terms), progress)
+    text_doc_freq, lost = _text_occurrences(token_corpus, terms, vocabulary, normalizer, progress)
     rows = []
     for s in seeds:
         pieces = segmenter.split(s.term)
@@ -357,7 +359,7 @@ def _check_pipeline(store, token_corpus, normalizer, segmenter):
     return normalizer, segmenter
 
 
-def _token_statistics(token_corpus, term_set: set[str]):
+def _token_statistics(token_corpus, term_set: set[str], progress=None):
     """Pass 1: document and token frequency of each term, documents, and the vocabulary."""
     doc_freq: Counter = Counter()
     term_freq: Counter = Counter()
@@ -365,6 +367,8 @@ def _token_statistics(token_corpus, term_set: set[str]):
     n_docs = 0
     for tokens in token_corpus:
         n_docs += 1
+        if progress is not None:
+            progress.update(1)
         vocabulary.update(tokens)
         counts = Counter(t for t in tokens if t in term_set)
         term_freq.update(counts)
@@ -372,13 +376,16 @@ def _token_statistics(token_corpus, term_set: set[str]):
     return doc_freq, term_freq, n_docs, vocabulary
 
 
-def _text_occurrences(token_corpus, terms: list[str], vocabulary: set[str], normalizer):
+def _text_occurrences(token_corpus, terms: list[str], vocabulary: set[str], normalizer,
+                      progress=None):
     """Pass 2: where the string occurs in the text the segmenter saw, and whether it survived
     (as a token, or inside a longer one)."""
     longer = {t: {v for v in vocabulary if t in v and v != t} for t in terms}
     text_doc_freq: Counter = Counter()
     lost: Counter = Counter()
     for _, tokens, text in token_corpus.iter_tokens_and_texts():
+        if progress is not None:
+            progress.update(1)
         text = normalizer.normalize(text or "") if normalizer is not None else \
             unicodedata.normalize("NFKC", text or "")
         present = set(tokens)

@@ -10,9 +10,12 @@ mistake).
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import click
 
@@ -29,6 +32,61 @@ def command_specs() -> dict[str, str]:
     sqlite-utils. Nothing is imported until a command is used.
     """
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _module_file(module_name: str) -> Path | None:
+    """The source file of ``module_name`` found on disk, importing nothing but its top-level
+    package (``importlib.util.find_spec`` would import every parent package on the way)."""
+    top, *rest = module_name.split(".")
+    package = sys.modules.get(top)
+    if package is None:
+        spec = importlib.util.find_spec(top)
+        dirs = list(spec.submodule_search_locations or []) if spec else []
+    else:
+        dirs = list(getattr(package, "__path__", []))
+    for i, part in enumerate(rest):
+        last = i == len(rest) - 1
+        found = None
+        for folder in dirs:
+            candidate = Path(folder) / part
+            if last and candidate.with_suffix(".py").is_file():
+                return candidate.with_suffix(".py")
+            if candidate.is_dir():
+                found = candidate
+                break
+        if found is None:
+            return None
+        if last:
+            init = found / "__init__.py"
+            return init if init.is_file() else None
+        dirs = [str(found)]
+    return None
+
+
+def command_summary(spec: str) -> str:
+    """The first line of a lazy command's docstring, read from its source file without importing
+    it (``zhengce --help`` must not load pandas, gensim and matplotlib to list the commands).
+    Falls back to a pointer to the command's own --help when the source cannot be read."""
+    module_name, attr = spec.split(":")
+    path = _module_file(module_name)
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8")) if path else None
+    except (OSError, SyntaxError, ValueError):
+        tree = None
+    for node in (tree.body if tree else []):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == attr:
+            doc = ast.get_docstring(node)
+            if doc:
+                return doc.strip().splitlines()[0].strip()
+    return ""
+
+
+def _shorten(text: str, width: int) -> str:
+    """``text`` cut at a word boundary to ``width`` characters, as click shortens help."""
+    if len(text) <= width:
+        return text
+    cut = text[:width - 3].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:") + "..."
 
 
 def _import_command(spec: str) -> click.Command | None:
@@ -65,13 +123,18 @@ class LazyGroup(click.Group):
             sys.exit(2)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # Listing help without importing every stack: show the names only for lazy commands.
+        # Listing help without importing every stack: a lazy command's summary is the first
+        # line of its docstring, read from the source file (command_summary).
         rows = []
+        specs = command_specs()
+        width = max(45, formatter.width - 6 - max(map(len, self.list_commands(ctx)), default=0))
         for name in self.list_commands(ctx):
             if name in self.commands:
-                rows.append((name, self.commands[name].get_short_help_str(60)))
+                rows.append((name, self.commands[name].get_short_help_str(width)))
             else:
-                rows.append((name, f"see: zhengce {name} --help"))
+                summary = command_summary(specs[name])
+                rows.append((name, _shorten(summary, width) if summary
+                             else f"see: zhengce {name} --help"))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -87,6 +150,8 @@ def cli() -> None:
       zhengce load data/demo-src/documents.jsonl --mapping demo --db data/demo.db
       zhengce stats --db data/demo.db
       zhengce search 出口退税 --db data/demo.db
+      zhengce topics run --db data/demo.db      # seeded DMR, the default model
+      zhengce report --db data/demo.db          # out/report: a self-contained folder
 
     The database defaults to data/zhengce.db; set --db or $ZHENGCE_DB to use another.
     """

@@ -8,6 +8,7 @@ import click
 
 from zhengce.companions.common import default_out_dir
 from zhengce.common.errors import UserError
+from zhengce.corpus.cli_options import db_option
 
 from .model import COV_TYPES, FDI_SCALES
 
@@ -18,8 +19,7 @@ NAME = "bank_entry"
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), default=None,
               help="Country-year panel (CSV/TSV/XLSX/Parquet) with country, year, subsidiaries, "
                    "branches, fdi, univ, bi, tax. Default: the bundled SYNTHETIC sample.")
-@click.option("--db", "db_path", default=None,
-              help="Corpus database (default data/zhengce.db or $ZHENGCE_DB).")
+@db_option
 @click.option("--out", "out_dir", default=None, help="Output folder (default out/bank_entry).")
 @click.option("--fdi-scale", type=click.Choice(FDI_SCALES), default="thousands", show_default=True,
               help="FDI as given in USD thousands (the paper), in millions, or logged.")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
+from zhengce.corpus.cli_options import db_option
+
 _COMMON = [
-    click.option("--db", "db_path", default=None,
-                 help="Corpus database (default data/zhengce.db or $ZHENGCE_DB)."),
+    db_option,
     click.option("--out", "out_dir", default=None, help="Output folder (default out/coup/<subcommand>)."),
     click.option("--random-state", type=int, default=0, show_default=True,
                  help="Seed of the split, the forests and the permutations."),

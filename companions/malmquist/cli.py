@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from zhengce.common.errors import UserError
+from zhengce.corpus.cli_options import db_option
 
 from . import sample as sample_mod
 
@@ -50,11 +51,11 @@ def _split(value: str | None) -> list[str]:
 @click.option("--ci", type=click.Choice(["percentile", "basic"]), default="percentile",
               show_default=True, help="Bootstrap interval type.")
 @click.option("--random-state", type=int, default=0, show_default=True, help="Bootstrap seed.")
-@click.option("--db", default=None, help="Database (default data/zhengce.db or $ZHENGCE_DB).")
+@db_option
 @click.option("--no-db", is_flag=True, help="Do not record the panel and results in a database.")
 @click.option("--out", default=None, help="Output folder (default out/malmquist).")
 def cli(input_path, firm, period, inputs, outputs, groups, dea_file, dea_ins, n_periods, n_outputs,
-        orientation, returns, n_bootstrap, alpha, ci, random_state, db, no_db, out):
+        orientation, returns, n_bootstrap, alpha, ci, random_state, db_path, no_db, out):
     """Malmquist TFP index by DEA with DEAP 2.1's decomposition (TFPCH = EFFCH × TECHCH,
     EFFCH = PECH × SECH), annual, firm and sub-group geometric means, optional Simar-Wilson
     bootstrap intervals.
@@ -105,7 +106,7 @@ def cli(input_path, firm, period, inputs, outputs, groups, dea_file, dea_ins, n_
             frame = read_frame(source.data_path)
         analyse(frame, source.firm, source.period)
     else:
-        run_id = _analyse_recorded(db, params, source, model, analyse)
+        run_id = _analyse_recorded(db_path, params, source, model, analyse)
     manifest = {"command": "zhengce malmquist", "params": params, "run_id": run_id,
                 "input_sha256": sha256_file(source.data_path),
                 "packages": package_versions(["numpy", "pandas", "scipy", "matplotlib"]),

@@ -1,8 +1,12 @@
 """gov.cn on the demo site: detail pages in two templates, annexes, and the policy-library search API.
 
-Detail pages use the 2023+ template for even document numbers and the older ``table.bd1``
-template for odd ones. The State Council search API (``search-gov/data``) lists them; its traps
-are a result cap that forces date-window splitting and a missing ``pubtimeStr`` on later pages.
+Detail pages use the 2023+ template for even document numbers (with the mobile copy of the body
+in ``div.pages_content.pchide``, and no 发布日期 row for department documents: only the
+``firstpublishedtime`` meta has it) and the older ``table.bd1`` template for odd ones (every
+other one with the current 国务院文件 body ``div.b12c.pages_content#UCAP-CONTENT``). The State Council search API (``search-gov/data``) lists them; its traps
+are a result cap that forces date-window splitting (pages past it come back empty while
+``totalCount`` counts everything), no ``totalpage`` field (unless ``with_totalpage``), and a
+missing ``pubtimeStr`` on later pages.
 """
 
 from __future__ import annotations
@@ -43,14 +47,6 @@ def _no_result() -> Page:
     return _json_page({"code": 1001, "msg": "没有找到相关结果", "searchVO": None})
 
 
-def _old_variant(item: dict) -> dict:
-    """The older item shape: 发文机关 in ``source``, 发文字号 in ``wenhao``."""
-    out = dict(item)
-    out["source"] = out.pop("puborg")
-    out["wenhao"] = out.pop("pcode")
-    return out
-
-
 class GovcnSite:
     """The gov.cn pages of one demo corpus and the search API over them.
 
@@ -58,10 +54,16 @@ class GovcnSite:
     first, each with the ISO date it is indexed under.
     """
 
-    def __init__(self, site: SitePages, api_cap: int):
+    def __init__(self, site: SitePages, api_cap: int, with_totalpage: bool = False):
         self.site = site
         self.api_cap = api_cap
+        # No public client or write-up shows a totalpage field: by default the demo API has
+        # none either (clients page until a short or empty page).
+        self.with_totalpage = with_totalpage
         self.libraries: dict[str, list[tuple[str, dict]]] = {"gw": [], "bm": []}
+        #: documents the date-window listings leave out (only a document-number search finds
+        #: them): gaps a crawl cannot see, for the gap-filling tests
+        self.unlisted: set[str] = set()
 
     def build(self, docs: list[DemoDocument]) -> None:
         self.site.start_urls["govcn"] = [f"https://{GOVCN_API}"]
@@ -76,7 +78,8 @@ class GovcnSite:
                 doc.url, "govcn_new.html" if n % 2 == 0 else "govcn_old.html", doc=doc,
                 manuscript_id=str(4_000_000 + n), first_published=f"{pub}-09:00:00",
                 lanmu="国务院文件" if library == "gw" else "国务院部门文件",
-                category=category_of(doc.title), index_no=index_no, attachments=attachments)
+                category=category_of(doc.title), index_no=index_no, attachments=attachments,
+                current_body=n % 4 == 1)
             listed_url = doc.url
             if position == 1:
                 listed_url = self._old_url_redirect(doc, pub, n)
@@ -135,8 +138,10 @@ class GovcnSite:
         lo, hi = "0000-00-00", "9999-99-99"
         if arg("timetype") == "timezd":
             lo, hi = arg("mintime") or lo, arg("maxtime") or hi
+        number = (arg("pcodeJiguan"), arg("pcodeYear"), arg("pcodeNum"))
         if library in ("zhengcelibrary_gw", "zhengcelibrary_bm"):
-            items = [it for pub, it in self.libraries[library[-2:]] if lo <= pub <= hi]
+            items = [it for pub, it in self.libraries[library[-2:]] if lo <= pub <= hi
+                     and self._shown(it, number)]
             if not items:
                 return _no_result()
             return _json_page({"code": 200, "msg": "操作成功",
@@ -146,27 +151,46 @@ class GovcnSite:
             return self._categories(lo, hi, page, size)
         return _no_result()
 
+    def _shown(self, item: dict, number: tuple[str, str, str]) -> bool:
+        """Without a document-number filter: every listed item; with one (``pcodeJiguan``,
+        ``pcodeYear``, ``pcodeNum``, each optional): the items whose 发文字号 matches."""
+        if not any(number):
+            return item["url"] not in self.unlisted
+        from zhengce.corpus.tagging import parse_doc_number
+
+        parsed = parse_doc_number(item["pcode"]) if item["pcode"] else None
+        if parsed is None:
+            return False
+        prefix, year, serial = number
+        return ((not prefix or parsed.prefix == prefix)
+                and (not year or str(parsed.year) == year)
+                and (not serial or str(parsed.serial) == serial))
+
     def _categories(self, lo: str, hi: str, page: int, size: int) -> Page:
         """The combined library: one page of each category in ``catMap``."""
         cat_map = {}
         for cat, name, lib in (("gongwen", "国务院文件", "gw"), ("bumenfile", "国务院部门文件", "bm")):
-            items = [_old_variant(it) for pub, it in self.libraries[lib] if lo <= pub <= hi]
+            items = [it for pub, it in self.libraries[lib] if lo <= pub <= hi
+                     and it["url"] not in self.unlisted]
             vo = self._api_page(items, page, size)
-            cat_map[cat] = {"catName": name, "totalCount": vo["totalCount"],
-                            "totalpage": vo["totalpage"], "currentNum": page,
-                            "listVO": vo["listVO"]}
+            cat_map[cat] = {"catName": name, "currentNum": page, **vo}
         if not any(c["totalCount"] for c in cat_map.values()):
             return _no_result()
-        return _json_page({"code": 200, "msg": "操作成功",
-                           "searchVO": {"totalCount": 0, "totalpage": 0, "listVO": None,
-                                        "catMap": cat_map}})
+        top = {"totalCount": 0, "listVO": None, "catMap": cat_map}
+        if self.with_totalpage:
+            top["totalpage"] = 0
+        return _json_page({"code": 200, "msg": "操作成功", "searchVO": top})
 
     def _api_page(self, items: list[dict], page: int, size: int) -> dict:
         total = len(items)
-        # The API never pages past api_cap results: the crawler must split its date window.
-        total_pages = min(math.ceil(total / size), max(self.api_cap // size, 1))
-        chosen = [dict(it) for it in items[(page - 1) * size: page * size]] if page <= total_pages else []
+        # The API never pages past api_cap results (later pages come back empty while
+        # totalCount still counts everything): the crawler must split its date window.
+        served_pages = min(math.ceil(total / size), max(self.api_cap // size, 1))
+        chosen = [dict(it) for it in items[(page - 1) * size: page * size]] if page <= served_pages else []
         for it in chosen:
             if page >= 3:
                 it["pubtimeStr"] = None  # later pages lose the display date; pubtime remains
-        return {"totalCount": total, "totalpage": total_pages, "listVO": chosen}
+        vo = {"totalCount": total, "listVO": chosen}
+        if self.with_totalpage:
+            vo["totalpage"] = served_pages
+        return vo

@@ -1,7 +1,12 @@
 """The ministries on the demo site: NDRC (TRS lists), MIIT (JSON search API), SASAC and MOFCOM lists.
 
 Traps planted here: on NDRC, a dead link (404), a link robots.txt forbids and a malformed page
-without a body; on MOFCOM, list links to stubs that only redirect in JavaScript.
+without a body; on MOFCOM, list links to stubs that only redirect in JavaScript. Real template
+quirks: every other NDRC page in the 2026 layout (meta title without the issuer and with the
+发文字号 glued on, the posting department as ``ContentSource``, the body in ``div.article_con``,
+annexes — a PDF or a ``.wps`` — in ``div.attachment`` outside it); SASAC pages with their page
+furniture (editor credit, QR hint, related articles, share and print/close) inside
+``div.zsy_comain``.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from datetime import datetime, timezone
 from zhengce.common.errors import UserError
 from zhengce.corpus.demo import DemoDocument
 
-from .pages import (JSON_TYPE, Page, SitePages, api_date, chunks, iso_date, list_date,
-                    list_pages)
+from .files import make_pdf
+from .pages import (JSON_TYPE, PDF_TYPE, Page, SitePages, api_date, chunks, iso_date, key_of,
+                    list_date, list_pages, number_of)
 
 NDRC_COLUMNS = {"fzggwl": "发展改革委令", "ghxwj": "规范性文件", "gg": "公告", "tz": "通知"}
 NDRC_BASE = "https://www.ndrc.gov.cn/xxgk/zcfb"
@@ -35,8 +41,11 @@ def build_ndrc(site: SitePages, docs: list[DemoDocument]) -> None:
         column = doc.url.split("/")[5]
         if column not in NDRC_COLUMNS:
             raise UserError(f"demo NDRC document {doc.source_id} has unknown column {column!r}")
+        layout = _ndrc_layout(doc)
+        if layout["layout"] == "2026":
+            layout["attachments"] = _ndrc_attachment(site, doc)
         site.add_html(doc.url, "ndrc_detail.html", doc=doc, column_name=NDRC_COLUMNS[column],
-                      pub_datetime=f"{list_date(doc)} 10:00")
+                      pub_datetime=f"{list_date(doc)} 10:00", **layout)
         columns[column].append((doc.url, doc.title, list_date(doc).replace("-", "/")))
     _plant_ndrc_traps(site, columns)
     site.start_urls["ndrc"] = []
@@ -48,6 +57,42 @@ def build_ndrc(site: SitePages, docs: list[DemoDocument]) -> None:
                           column_name=NDRC_COLUMNS[column], site_name="国家发展和改革委员会",
                           n_pages=len(pages), page_index=index)
         site.start_urls["ndrc"].append(f"{NDRC_BASE}/{column}/index.html")
+
+
+def _ndrc_layout(doc: DemoDocument) -> dict:
+    """Every other NDRC page in the 2026 layout: the meta title lacks the issuer prefix and has
+    the 发文字号 glued on, ``ContentSource`` names the posting department, the heading with the
+    full title is inside ``div.article_con`` (no ``div.TRS_Editor``) and an empty
+    ``div.attachment`` block follows the body. The others keep the older layout."""
+    if number_of(doc) % 2:
+        return {"layout": "old", "meta_title": doc.title, "posting_office": doc.issuer}
+    short = doc.title
+    if doc.title.startswith(doc.issuer + "关于"):
+        short = doc.title[len(doc.issuer):]
+    if doc.doc_number:
+        short += f"({doc.doc_number})"
+    return {"layout": "2026", "meta_title": short, "posting_office": "综合司"}
+
+
+def _ndrc_attachment(site: SitePages, doc: DemoDocument) -> list[tuple[str, str]]:
+    """A 2026-layout NDRC page's annex, linked from ``div.attachment`` outside the body: a PDF,
+    or for every other one a ``.wps`` file (WPS Writer, as MIIT and NDRC publish them; stored,
+    its text not extracted)."""
+    base = doc.url.rsplit("/", 1)[0]
+    n = number_of(doc)
+    if n % 4 == 0:
+        url = f"{base}/P0202{n:012d}.pdf"
+        lines = [f"附件：{doc.title}有关名单", "一、申报单位：各省级发展改革委"]
+        site.pages[key_of(url)] = Page(make_pdf(lines, title="附件"), PDF_TYPE)
+        label = "附件：有关名单.pdf"
+    else:
+        url = f"{base}/P0202{n:012d}.wps"
+        # the WPS Writer signature (an OLE compound file) followed by filler: never parsed
+        site.pages[key_of(url)] = Page(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"WPS demo annex" * 16,
+                                       "application/octet-stream")
+        label = "附件：申报表.wps"
+    site.attachments[doc.url] = [(url, label)]
+    return [(url.rsplit("/", 1)[1], label)]
 
 
 def _plant_ndrc_traps(site: SitePages, columns: dict[str, list[tuple[str, str, str]]]) -> None:
@@ -109,8 +154,13 @@ def build_sasac(site: SitePages, docs: list[DemoDocument]) -> None:
     """SASAC: detail pages and a list of five a page (a spacer row after every third)."""
     site.start_urls["sasac"] = [f"http://{SASAC_LIST}"]
     base = "http://" + SASAC_LIST.rsplit("/", 1)[0]
-    for doc in docs:
-        site.add_html(doc.url, "sasac_detail.html", doc=doc)
+    for position, doc in enumerate(docs):
+        # the real pages' furniture: editor credit, QR hint, related articles (titles of other
+        # SASAC documents), share and print/close buttons, all inside div.zsy_comain
+        neighbours = docs[max(position - 1, 0):position] + docs[position + 1:position + 2]
+        related = [other.title for other in neighbours]
+        site.add_html(doc.url, "sasac_detail.html", doc=doc, editor="王明",
+                      related=related or ["国务院国资委召开中央企业负责人会议"])
     pages = chunks(docs, 5)   # without SASAC documents, its list URL answers 404
     for index, chunk in enumerate(pages):
         next_url = f"{base}/{_page_name(index + 1)}" if index + 1 < len(pages) else None

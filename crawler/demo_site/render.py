@@ -38,11 +38,13 @@ class SiteContent:
     ``start_urls`` gives, per crawler site name, the real list/API URLs to start from (the
     built-in spiders and the shipped specs start from the same ones); ``specials`` names the
     planted traps (``flaky``, ``not_found``, ``malformed``, ``robots_disallowed``,
-    ``http_redirect``, ``js_redirect``, ``gbk``) by URL.
+    ``http_redirect``, ``js_redirect``, ``gbk``) by URL. The gov.cn search API serves at most
+    ``api_cap`` results per query and, like the real one as far as public clients show, has no
+    ``totalpage`` field unless ``api_totalpage``.
     """
 
     def __init__(self, n_documents: int = 600, random_state: int = 0, *, api_cap: int = 100,
-                 flaky_failures: int = 2, list_page_size: int = 15):
+                 flaky_failures: int = 2, list_page_size: int = 15, api_totalpage: bool = False):
         if n_documents < 1:
             raise UserError(f"the demo site needs at least one document (got {n_documents})")
         self.n_documents = n_documents
@@ -57,7 +59,7 @@ class SiteContent:
         self.start_urls = site.start_urls
         self.specials = site.specials
         self.attachments = site.attachments
-        self._govcn = GovcnSite(site, api_cap)
+        self._govcn = GovcnSite(site, api_cap, with_totalpage=api_totalpage)
         self._miit = MiitSite(site)
         by_kind: dict[str, list[DemoDocument]] = {}
         for doc in self.documents:
@@ -113,6 +115,18 @@ class SiteContent:
         target = (ndrc or self.documents)[0].url
         self.flaky[key_of(target)] = failures
         self.specials["flaky"] = target
+
+    def take_down(self, urls: list[str]) -> dict[str, str]:
+        """Make ``urls`` disappear (404, redirect to an index, soft "页面不存在" page, in turn):
+        see :mod:`.takedowns`; returns url -> how it was taken down."""
+        from .takedowns import take_down
+
+        return take_down(self, urls)
+
+    def unlist(self, urls: list[str]) -> None:
+        """Leave these gov.cn documents out of the search API's date listings (a document-number
+        search still finds them): gaps in 发文字号 series that a crawl cannot see."""
+        self._govcn.unlisted.update(urls)
 
     def served_urls(self) -> list[str]:
         """Every page key the site serves (the APIs excluded)."""

@@ -28,8 +28,10 @@ from twisted.internet.error import ConnectionRefusedError, DNSLookupError, Timeo
 from zhengce.corpus.store import utcnow
 
 from ..attachments import is_attachment_url
+from ..cleanup import clean_body
 from ..extract import body_text, decode_page, strip_tags
 from ..items import AttachmentItem, DocumentItem, PageItem, RejectItem
+from ..resolve import resolve_fields
 
 JS_REDIRECT = re.compile(
     r"""(?:window\.)?location(?:\.href)?\s*=\s*['"]([^'"]+)['"]"""
@@ -70,6 +72,8 @@ class PolicySpider(scrapy.Spider):
     name = "policy"
     encoding: str | None = None          # per-site override of the page encoding
     defaults: dict[str, str] = {}        # issuer defaults: level / province / prefecture / county
+    #: the selectors a detail page is read with, by role (``crawl check`` reports their hits)
+    DETAIL_SELECTORS: dict[str, str] = {}
 
     def __init__(self, *args, max_pages: int | str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,6 +134,10 @@ class PolicySpider(scrapy.Spider):
                               "download_maxsize": maxsize}, priority=-1)
 
     # ------------------------------------------------------------------ helpers
+    def detail_selectors(self) -> dict[str, str]:
+        """Declared selectors of a detail page, by role (CSS, or ``xpath:…``)."""
+        return dict(self.DETAIL_SELECTORS)
+
     def page(self, response) -> Page:
         return Page(response, self.encoding)
 
@@ -186,29 +194,58 @@ class PolicySpider(scrapy.Spider):
             out.append({"url": url, "filename_as_given": name or url.rsplit("/", 1)[-1]})
         return out
 
+    def select_body(self, sel, declared: str, *fallbacks: str):
+        """``(matches, selector that matched)`` of the body: the declared selector, else the
+        first fallback that finds something. A declared selector that misses is counted as a
+        miss even when a fallback saves the text: that is how a template change shows in the
+        crawl summary before the fallbacks run out too."""
+        found = sel.css(declared)
+        if found:
+            return found, declared
+        for fallback in fallbacks:
+            found = sel.css(fallback)
+            if found:
+                self.miss("body (declared)", f"{declared} (fallback {fallback} found it)")
+                return found, fallback
+        return found, declared
+
     def document(self, response, page: Page, fields: dict[str, Any], *, body_sel,
                  body_selector: str, missing: list[str] | None = None,
                  attachments: list[dict[str, str]] | None = None,
-                 hints: dict | None = None) -> Iterable[Any]:
+                 hints: dict | None = None, posting_office: str = "") -> Iterable[Any]:
         """The DocumentItem of a detail page (list-page values fill gaps), then attachment
-        requests. A page without body text still yields the item: the validation pipeline
-        turns it into a reject naming the selectors that found nothing."""
+        requests. The body loses page furniture and doubled blocks (:mod:`crawler.cleanup`);
+        title, issuer and dates the page does not print as metadata are read from the document
+        itself (:mod:`crawler.resolve`), the site's defaults last. A page without body text
+        still yields the item: the validation pipeline turns it into a reject naming the
+        selectors that found nothing."""
         missing = list(missing or [])
+        hints = dict(hints or {})
         listed = response.meta.get("zhengce_list") or {}
         merged = {k: v for k, v in listed.items() if v}
         merged.update({k: v for k, v in fields.items() if v})
-        for key, value in self.defaults.items():
-            merged.setdefault(key, value)
-        text = body_text(body_sel)
+        text, cleaned = clean_body(body_text(body_sel))
+        for what, count in cleaned.items():
+            self.crawler.stats.inc_value(f"zhengce/{self.name}/{what}", count)
+            hints[what] = count
         if not text:
             missing.append(self.miss("body", body_selector))
+            self.crawler.stats.inc_value(f"zhengce/{self.name}/empty_body")
+        first_published = page.sel.css("meta[name=firstpublishedtime]::attr(content)").get()
+        origin = resolve_fields(merged, text, defaults=self.defaults,
+                                posting_office=posting_office, first_published=first_published)
+        if posting_office:
+            hints["posting_office"] = posting_office
+        hints.update({f"{name}_from": source for name, source in origin.items()})
+        for key, value in self.defaults.items():
+            merged.setdefault(key, value)
         merged["text"] = text
         merged.setdefault("url", response.url)
         item = DocumentItem(
             site=self.name, url=response.url, fields=merged, payload=response.body,
             content_type=page.content_type, encoding=page.encoding, fetched_at=utcnow(),
             http_status=response.status, aliases=self.aliases_of(response),
-            hints=dict(hints or {}), missing=missing, attachments=list(attachments or []))
+            hints=hints, missing=missing, attachments=list(attachments or []))
         yield item
         if text:
             for att in item.attachments:

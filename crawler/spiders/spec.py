@@ -43,6 +43,20 @@ class SpecSpider(PolicySpider):
     def seed_urls(self) -> list[str]:
         return list(self.start_urls)
 
+    def detail_selectors(self) -> dict[str, str]:
+        spec = self.spec
+        out = {"body": spec.detail_body}
+        if spec.detail_labels:
+            out["labels"] = spec.detail_labels
+        if spec.detail_attachments:
+            out["attachments"] = spec.detail_attachments
+        rules = {"title": spec.detail_title} if spec.detail_title is not None else {}
+        rules.update(spec.detail_fields)
+        for name, rule in rules.items():
+            for n, selector in enumerate(rule.selectors):
+                out[name if n == 0 else f"{name} (alternative {n})"] = selector
+        return out
+
     def request_for(self, url: str):
         return self.list_request(url, self.parse_list, {"start_url": url, "page_no": 1})
 

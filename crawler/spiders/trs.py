@@ -3,8 +3,10 @@
 * **NDRC** 发改委: columns ``/xxgk/zcfb/{fzggwl,ghxwj,gg,tz}/index.html``, further pages
   ``index_N.html`` (count from the TRS ``createPageHTML(N, …)`` call); items ``ul.u-list li``
   (``li.empty`` are separators) with ``a[title]`` and a ``YYYY/MM/DD`` span. Pages expose
-  ``meta[name=ArticleTitle|PubDate|ContentSource|ColumnName]``; body ``div.TRS_Editor``; the 文号
-  is the body's own number line (older pages: ``div.article_con``).
+  ``meta[name=ArticleTitle|PubDate|ContentSource|ColumnName]`` (``ContentSource`` is the posting
+  department, kept as ``posting_office``; ``ArticleTitle`` may have the 文号 glued on); body
+  ``div.article_con`` (older pages ``div.TRS_Editor``); attachments ``div.attachment`` outside
+  the body; the 文号 is the body's own number line, the 成文日期 the signature's date.
 * **MIIT** 工信部: ``search-front-server/api/search/info`` JSON, items in
   ``data.searchResult.dataResults[].groupData[0].data`` whose ``infoextends`` is a JSON string
   holding ``infoContent``, another JSON string; pages ``h1#con_title``, metadata spans
@@ -28,6 +30,10 @@ from .base import PolicySpider, epoch_ms_to_date
 NDRC_BASE = "https://www.ndrc.gov.cn/xxgk/zcfb"
 NDRC_COLUMNS = ("fzggwl", "ghxwj", "gg", "tz")
 CREATE_PAGE = re.compile(r"createPageHTML\(\s*(\d+)\s*,")
+# NDRC detail pages (2026): body div.article_con (no div.TRS_Editor any more), attachments in
+# div.attachment > div.attachment_r outside the body, title also in h2.article_title.
+NDRC_SELECTORS = {"title": "h2.article_title", "body": "div.article_con",
+                  "attachments": "div.attachment a, table.enclosure a"}
 
 
 def _meta(sel, name: str) -> str:
@@ -38,6 +44,11 @@ class NdrcSpider(PolicySpider):
     name = "ndrc"
     allowed_domains = ["ndrc.gov.cn"]
     defaults = {"level": "central"}
+    DETAIL_SELECTORS = {"title (meta)": "meta[name=ArticleTitle]::attr(content)",
+                        "title": NDRC_SELECTORS["title"], "body": NDRC_SELECTORS["body"],
+                        "attachments": NDRC_SELECTORS["attachments"],
+                        "published (meta)": "meta[name=PubDate]::attr(content)",
+                        "posting office (meta)": "meta[name=ContentSource]::attr(content)"}
 
     def __init__(self, *args, columns: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,18 +92,20 @@ class NdrcSpider(PolicySpider):
     def parse_detail(self, response):
         page = self.page(response)
         sel = page.sel
-        body_selector = "div.TRS_Editor"
-        body = sel.css(body_selector) or sel.css("div.article_con") or sel.css("#dSourceText")
+        body, _ = self.select_body(sel, NDRC_SELECTORS["body"], "div.TRS_Editor", "#dSourceText")
         text = body_text(body)
-        title = _meta(sel, "ArticleTitle") or clean_value(sel.css("div.article_title::text").get())
+        title = _meta(sel, "ArticleTitle") or clean_value(
+            "".join(sel.css(NDRC_SELECTORS["title"] + " ::text").getall()))
         fields = {"title": title, "published_date": _meta(sel, "PubDate"),
-                  "issuer": _meta(sel, "ContentSource"), "category": _meta(sel, "ColumnName"),
+                  "category": _meta(sel, "ColumnName"),
                   "doc_number": find_doc_number(text, title=title) or ""}
         if not title:
             self.miss("title", "meta[name=ArticleTitle]")
-        links = self.attachment_links(page, sel.css("table.enclosure a") + body.css("a"))
+        links = self.attachment_links(page, sel.css(NDRC_SELECTORS["attachments"]) + body.css("a"))
+        # ContentSource is the department that posted the page (环资司), not the issuer
         yield from self.document(response, page, fields, body_sel=body,
-                                 body_selector=body_selector, attachments=links)
+                                 body_selector=NDRC_SELECTORS["body"], attachments=links,
+                                 posting_office=_meta(sel, "ContentSource"))
 
 
 MIIT_API = "https://www.miit.gov.cn/search-front-server/api/search/info"
@@ -103,6 +116,8 @@ class MiitSpider(PolicySpider):
     name = "miit"
     allowed_domains = ["miit.gov.cn"]
     defaults = {"level": "central"}
+    DETAIL_SELECTORS = {"metadata": "div.xxgk-box p > span", "title": "h1#con_title",
+                        "body": "div#con_con", "attachments": "div#con_con a"}
 
     def __init__(self, *args, page_size: int | str = 10, **kwargs):
         super().__init__(*args, **kwargs)
@@ -189,6 +204,8 @@ class SasacSpider(PolicySpider):
     name = "sasac"
     allowed_domains = ["sasac.gov.cn"]
     defaults = {"level": "central", "issuer": "国务院国有资产监督管理委员会"}
+    DETAIL_SELECTORS = {"title": ".zsy_cotitle", "published": ".zsy_cotitle p",
+                        "body": ".zsy_comain", "attachments": ".zsy_comain a"}
 
     def seed_urls(self) -> list[str]:
         return [SASAC_LIST]
@@ -241,6 +258,9 @@ class MofcomSpider(PolicySpider):
     name = "mofcom"
     allowed_domains = ["mofcom.gov.cn"]
     defaults = {"level": "central"}
+    DETAIL_SELECTORS = {"title (meta)": "meta[name=ArticleTitle]::attr(content)",
+                        "body": ".art-con", "published (meta)": "meta[name=PubDate]::attr(content)",
+                        "posting office (meta)": "meta[name=ContentSource]::attr(content)"}
 
     def seed_urls(self) -> list[str]:
         return [MOFCOM_LIST]
@@ -272,18 +292,18 @@ class MofcomSpider(PolicySpider):
     def parse_detail(self, response):
         page = self.page(response)
         sel = page.sel
-        body = sel.css(".art-con") or sel.css(".artCon")
-        if not body:
+        if not (sel.css(".art-con") or sel.css(".artCon")):
             redirect = self.js_redirect(response, page)
             if redirect is not None:
                 yield redirect
                 yield self.redirected(response)
                 return
+        body, _ = self.select_body(sel, ".art-con", ".artCon")
         text = body_text(body)
         title = _meta(sel, "ArticleTitle") or clean_value(sel.css("#artitle::text").get())
         fields = {"title": title, "published_date": _meta(sel, "PubDate"),
-                  "issuer": _meta(sel, "ContentSource"),
                   "doc_number": find_doc_number(text, title=title) or ""}
         links = self.attachment_links(page, body.css("a"))
         yield from self.document(response, page, fields, body_sel=body,
-                                 body_selector=".art-con", attachments=links)
+                                 body_selector=".art-con", attachments=links,
+                                 posting_office=_meta(sel, "ContentSource"))

@@ -118,7 +118,30 @@ def _package_version(name: str) -> str | None:
         return None
 
 
-class Normalizer:
+class RebuiltFromParams:
+    """What the text-preparation objects (:class:`Normalizer`, ``Segmenter``) share: each is fully
+    described by ``params()`` (its constructor arguments) and ``config()`` (what changes its
+    output). They are pickled as their parameters — worker processes rebuild them instead of
+    copying dictionaries and compiled patterns — and named by the hash of their config, the key
+    of the token cache.
+    """
+
+    @property
+    def config_hash(self) -> str:
+        return manifest.config_hash(self.config())
+
+    def __getstate__(self) -> dict:
+        return self.params()
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Normalizer(RebuiltFromParams):
     """Normalize a document's text; ``normalizer(text)`` returns a :class:`NormalizedText`.
 
     Parameters
@@ -186,20 +209,6 @@ class Normalizer:
             "collapse_whitespace": self.collapse_whitespace,
         }
 
-    @property
-    def config_hash(self) -> str:
-        return manifest.config_hash(self.config())
-
-    # -- pickling (multiprocessing workers rebuild from params) -----------------------------------
-    def __getstate__(self) -> dict:
-        return self.params()
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__(**state)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
-        return f"Normalizer({args})"
 
     # -- the work -----------------------------------------------------------------------------
     def __call__(self, text: str) -> NormalizedText:

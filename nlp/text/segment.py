@@ -37,7 +37,7 @@ from zhengce.common import manifest
 from zhengce.common.parallel import LocalExecutor, resolve_jobs
 from zhengce.common.progress import Progress, format_seconds
 
-from .normalize import Normalizer
+from .normalize import Normalizer, RebuiltFromParams
 # the dictionary-file names are imported from here too (tests, scripts): one place to look
 from .segment_backends import (DEFAULT_POLICY_STOPWORDS, DEFAULT_STOPWORDS,  # noqa: F401
                                DEFAULT_USER_DICT, DEFAULT_USER_FREQ, STOPWORDS_ISO_ZH, UserWord,
@@ -79,7 +79,7 @@ def _as_paths(value, default: Sequence[str | Path], what: str) -> list[str]:
                         f"got {value!r}") from None
 
 
-class Segmenter:
+class Segmenter(RebuiltFromParams):
     """Segment Chinese text into filtered tokens; ``segmenter(text)`` is :meth:`tokens`.
 
     Parameters
@@ -197,18 +197,6 @@ class Segmenter:
             "drop_punct": self.drop_punct,
         }
 
-    @property
-    def config_hash(self) -> str:
-        return manifest.config_hash(self.config())
-
-    def __getstate__(self) -> dict:
-        return self.params()
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__(**state)
-
-    def __repr__(self) -> str:
-        return "Segmenter(" + ", ".join(f"{k}={v!r}" for k, v in self.params().items()) + ")"
 
     # -- segmentation ---------------------------------------------------------------------------
     def raw_tokens(self, text: str) -> list[str]:

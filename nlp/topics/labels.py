@@ -396,6 +396,9 @@ def read_label_overrides(path, *, n_topics: int, categories: Sequence[str]) -> d
         if not isinstance(raw, Mapping):
             raise UserError(f"label file {path} must map topic ids to categories "
                             "(e.g. '3: directive')")
+        # entries whose category is left empty keep the proposed label, as blank CSV cells do
+        raw = {k: v for k, v in raw.items()
+               if (v.get("category") if isinstance(v, Mapping) else v) not in (None, "")}
         return _check_override_mapping(raw, n_topics, categories, str(path))
     if suffix == ".csv":
         with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -416,25 +419,75 @@ def read_label_overrides(path, *, n_topics: int, categories: Sequence[str]) -> d
     raise UserError(f"label file {path} must end in .yaml, .yml or .csv")
 
 
-def write_label_file(labels: pd.DataFrame, path, *, table: pd.DataFrame | None = None) -> Path:
-    """Write the proposed labels as a CSV for the researcher to edit: ``topic``, ``category``
-    (left empty — fill it to override), ``label``, ``proposed``, ``score``, ``source`` and, when
-    ``table`` (from :func:`topic_table`) is given, ``top_words`` and ``frex``."""
-    path = Path(path)
-    if path.suffix.lower() != ".csv":
-        raise UserError(f"write_label_file writes CSV: name the file *.csv (got {path.name})")
-    path.parent.mkdir(parents=True, exist_ok=True)
+LABEL_FILE_SUFFIXES = (".csv", ".yaml", ".yml")
+LABEL_FILE_COLUMNS = ["topic", "category", "label", "proposed", "score", "source", "top_words", "frex"]
+
+
+def _words_text(value) -> str:
+    """A word list (list, JSON array text or plain text) as space-separated words."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.startswith("[") else value
+        except ValueError:
+            return value
+    return value if isinstance(value, str) else " ".join(map(str, value))
+
+
+def label_file_rows(labels: pd.DataFrame, table: pd.DataFrame | None = None) -> list[dict]:
+    """The rows of a label file: one per topic, ``category`` and ``label`` left empty for the
+    researcher, ``proposed`` the current category. ``labels`` needs ``topic`` and ``category``;
+    ``score``, ``source``, ``top_words`` and ``frex`` are used when present (from
+    :func:`label_topics`, or the store's ``topics`` table)."""
     words = {}
     if table is not None:
-        words = {int(r.topic): (" ".join(r.top_words), " ".join(r.frex)) for r in table.itertuples()}
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["topic", "category", "label", "proposed", "score", "source",
-                         "top_words", "frex"])
-        for r in labels.itertuples():
-            top, fx = words.get(int(r.topic), ("", ""))
-            writer.writerow([int(r.topic), "", "", r.category, f"{float(r.score):.4f}",
-                             r.source, top, fx])
+        words = {int(r.topic): (_words_text(r.top_words), _words_text(r.frex))
+                 for r in table.itertuples()}
+    rows = []
+    for r in labels.to_dict("records"):
+        topic = int(r["topic"])
+        top, fx = words.get(topic, (_words_text(r.get("top_words")), _words_text(r.get("frex"))))
+        score = r.get("score")
+        rows.append({"topic": topic, "category": "", "label": "", "proposed": r.get("category"),
+                     "score": None if score is None or (isinstance(score, float) and math.isnan(score))
+                     else round(float(score), 4),
+                     "source": r.get("source") or "", "top_words": top, "frex": fx})
+    return rows
+
+
+def write_label_file(labels: pd.DataFrame, path, *, table: pd.DataFrame | None = None,
+                     categories: Sequence[str] | None = None) -> Path:
+    """Write the proposed labels for the researcher to edit, as CSV or YAML (by the suffix):
+    ``topic``, ``category`` (left empty — fill it to override), ``label``, ``proposed``,
+    ``score``, ``source`` and the ``top_words`` / ``frex`` words (from ``table``, the output of
+    :func:`topic_table`, or from ``labels`` itself). ``categories`` (the scheme's) are named in
+    the YAML header. :func:`read_label_overrides` reads either file back; blank categories keep
+    the proposal, so a file can be applied, edited and applied again."""
+    path = Path(path)
+    if path.suffix.lower() not in LABEL_FILE_SUFFIXES:
+        raise UserError(f"label file {path.name}: name it *.csv, *.yaml or *.yml")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = label_file_rows(labels, table)
+    if path.suffix.lower() == ".csv":
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(LABEL_FILE_COLUMNS)
+            for row in rows:
+                writer.writerow(["" if row[c] is None else
+                                 (f"{row[c]:.4f}" if c == "score" else row[c])
+                                 for c in LABEL_FILE_COLUMNS])
+        return path
+    import yaml
+
+    allowed = " | ".join([*(categories or []), OTHER])
+    body = {row["topic"]: {"category": None, "label": None,
+                           **{k: row[k] for k in ("proposed", "score", "source", "top_words", "frex")}}
+            for row in rows}
+    header = ("# Topic labels: fill in 'category' (" + allowed + ") and optionally 'label';\n"
+              "# topics left empty keep their proposed category. Then: zhengce labels apply RUN FILE\n")
+    path.write_text(header + yaml.safe_dump(body, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
     return path
 
 

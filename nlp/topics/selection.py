@@ -197,7 +197,8 @@ def recommend_k(table: pd.DataFrame) -> int:
 
 def search_k(corpus, dictionary, ks: Sequence[int], model_factory: Callable[[int, int], object],
              *, n_seeds: int = 3, holdout_fraction: float = 0.1, random_state: int = 0,
-             covariates: pd.DataFrame | None = None, texts=None, top_n: int = 10) -> pd.DataFrame:
+             covariates: pd.DataFrame | None = None, texts=None, top_n: int = 10,
+             progress: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Fit ``model_factory(k, seed)`` (an unfitted model from :mod:`nlp.topics.models`) for every K in
     ``ks`` and ``n_seeds`` seeds, and report held-out fit, coherence, exclusivity and stability.
 
@@ -206,7 +207,7 @@ def search_k(corpus, dictionary, ks: Sequence[int], model_factory: Callable[[int
     with it and passed to ``fit``/``transform`` (DMR). ``texts`` (token lists aligned with
     ``corpus``) enable windowed coherence. Returns one row per K (columns :data:`COLUMNS`);
     ``attrs`` holds ``recommended_k``, ``rule``, ``runs`` (one row per K and seed) and split sizes.
-    The rule is in the module docstring.
+    The rule is in the module docstring. ``progress`` receives one line after each fit.
     """
     n_terms = check_dictionary(dictionary)
     n_docs = check_restartable(corpus)
@@ -245,6 +246,9 @@ def search_k(corpus, dictionary, ks: Sequence[int], model_factory: Callable[[int
             topic_lists.extend(words)
             betas.setdefault(k, []).append(model.topic_word_)
             logger.info("search_k: K=%d seed=%d held-out ll %.4f (%.1fs)", k, seed, ll, seconds)
+            if progress is not None:
+                progress(f"search-k: fit {len(runs)}/{len(ks) * len(seeds)} (K={k}, seed {seed}): "
+                         f"held-out ll per word {ll:.4f}, {seconds:.1f} s")
     _add_coherence(runs, topic_lists, dictionary, reference_texts, docs, top_n)
     runs_frame = pd.DataFrame([{key: v for key, v in r.items() if key != "topic_slice"} for r in runs])
     rows = [_k_row(k, runs_frame[runs_frame["k"] == k], betas[k], top_n) for k in ks]

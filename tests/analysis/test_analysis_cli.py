@@ -61,13 +61,19 @@ def test_report_command_prints_the_path(db, tmp_path):
     result = run("report", "--db", db, "--out", tmp_path / "rep", "--english", "--n-boot", 20,
                  "--n-draws", 0)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"Report: {(tmp_path / 'rep' / 'report.html').resolve()}"
+    lines = result.output.strip().splitlines()
+    # which run it used, the path, then the three numbers to look at first (one per level)
+    assert lines[0].startswith("using topics measure of run(s) topics-") and "the latest" in lines[0]
+    assert lines[1] == f"Report: {(tmp_path / 'rep' / 'report.html').resolve()}"
+    assert [line.split()[0] for line in lines[3:]] == ["central", "provincial", "local"]
+    assert all("regulatory share, post − pre 2001" in line for line in lines[3:])
 
 
 def test_code_sample_and_score(db, tmp_path):
     result = run("code", "sample", "--db", db, "-n", 12, "--out", tmp_path / "c" / "s.xlsx")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("12 documents:")
+    assert result.output.startswith("using topic run topics-")
+    assert result.output.splitlines()[1].startswith("12 documents:")
     sheet = pd.read_csv(tmp_path / "c" / "s.csv", encoding="utf-8-sig", keep_default_na=False)
     sheet["category"] = "regulatory"
     sheet["coder"] = "ann"

@@ -87,3 +87,68 @@ def test_datasette_serves_facets_and_canned_queries(browse_store, tmp_path):
         assert len(rows) == 1 and rows[0]["developmental"] == pytest.approx(0.3)
         process = server.process
     assert process.poll() is not None   # stopped on leaving the block
+
+
+def test_column_descriptions_are_collapsed_and_the_search_box_comes_first(browse_store, tmp_path):
+    """Issue 15 finding 10: ~1,900 px of column descriptions stood above the search box."""
+    _need_datasette()
+    store, _ = browse_store
+    meta_path = prepare_browse(store, tmp_path / "browse")
+    documents = json.loads(meta_path.read_text("utf-8"))["databases"]["corpus"]["tables"]["documents"]
+    assert "columns" not in documents
+    assert documents["description_html"].count("<dt>") > 10 and "<details" in documents["description_html"]
+    with start_datasette(store.path, meta_path, log_path=tmp_path / "datasette.log") as server:
+        with urllib.request.urlopen(f"{server.url}/corpus/documents") as resp:
+            page = resp.read().decode("utf-8")
+    assert '<details class="column-descriptions">' in page and "<details open" not in page
+    # nothing but the one-line description and the closed details stands above the search box
+    before_search = page[page.index("<h1"):page.index('<form class="filters"')]
+    assert "<dl" not in before_search.split("<details")[0]
+    assert before_search.count("<dt>") == before_search.split("</details>")[0].count("<dt>")
+
+
+def test_browse_killed_by_its_pid_stops_datasette(browse_store, tmp_path):
+    """Issue 13 finding 10: `kill PID` (and even `kill -9 PID`) of zhengce browse stops its
+    Datasette child."""
+    _need_datasette()
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    store, _ = browse_store
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        proc = subprocess.Popen([sys.executable, "-m", "zhengce", "browse", "--db", str(store.path),
+                                 "--no-open", "--out", str(tmp_path / "b")],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            assert proc.stdout.readline().startswith("showing topic run topics-")
+            line = proc.stdout.readline()
+            assert line.startswith("Datasette: http://127.0.0.1:"), line
+            children = psutil.Process(proc.pid).children(recursive=True)
+            assert children
+            proc.send_signal(sig)
+            proc.wait(timeout=20)
+            gone, alive = psutil.wait_procs(children, timeout=15)
+            assert not alive, f"{sig.name}: Datasette still serving: {alive}"
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def test_browse_views_a_chosen_run(browse_store):
+    """Issue 15 finding 6: --run on browse too (the views were always the latest run)."""
+    store, latest = browse_store
+    first = store.db.execute("select run_id from runs where stage = 'topics' and run_id != ? ",
+                             [latest]).fetchone()[0]
+    create_views(store, first)
+    runs = {r[0] for r in store.db.execute("select distinct run_id from document_strategies")}
+    assert runs == {first}
+    meta = browse_metadata(store, run_id=first)["databases"]["corpus"]
+    assert meta["tables"]["document_strategies"]["title"].endswith(f"(topic run {first})")
+    assert f"'{first}'" in meta["queries"]["typical_documents"]["sql"]
+    with pytest.raises(Exception, match="has no strategy shares"):
+        create_views(store, "nope")
+    create_views(store)
+    assert {r[0] for r in store.db.execute("select distinct run_id from document_strategies")} == {latest}

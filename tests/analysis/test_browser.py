@@ -72,8 +72,8 @@ def test_report_and_ldavis_render_offline(browser, tmp_path, real_topic_run, ins
     assert not errors and not page_errors and not failed
     # the link to the topic stage's pyLDAvis page resolves and the page draws its topic circles
     href = page.get_attribute("a[href$='ldavis.html']", "href")
-    assert (path.parent / href).resolve() == ldavis.resolve()
-    vis, errors, page_errors, failed = _open(browser, ldavis.resolve().as_uri())
+    assert href == "ldavis.html" and (path.parent / href).read_bytes() == ldavis.read_bytes()
+    vis, errors, page_errors, failed = _open(browser, (path.parent / href).resolve().as_uri())
     vis.wait_for_selector("svg circle", timeout=10_000)
     assert vis.locator("svg circle").count() >= 3
     assert not errors and not page_errors and not failed

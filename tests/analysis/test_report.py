@@ -13,8 +13,8 @@ from zhengce.common.errors import UserError
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|@import|url\(|<script|<link""",
                       re.IGNORECASE)
-FIGURES = ("fig1_regulatory_by_level", "fig2_developmental_directive_by_level", "fig3_agency_counts",
-           "fig4_sector_comparison", "fig5_document_counts")
+FIGURES = ("fig1_document_counts", "fig2_regulatory_by_level", "fig3_developmental_directive_by_level",
+           "fig4_agency_counts", "fig5_sector_comparison")
 
 
 def test_report_embeds_every_figure_and_references_nothing_external(built):
@@ -99,14 +99,16 @@ def test_report_uses_the_dictionary_measure_as_fallback(store, insert_documents,
     assert "no seed terms 1" in page   # the document without any seed term is counted, not hidden
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["measure"] == "dictionary" and manifest["excluded"] == {"no_seed_terms": 1}
-    assert (out / "figures" / "fig1_regulatory_by_level.png").exists()
+    assert (out / "figures" / "fig2_regulatory_by_level.png").exists()
 
 
 def test_report_links_the_ldavis_page_of_a_real_topic_run(store, tmp_path, real_topic_run):
     run_id, ldavis = real_topic_run(store, tmp_path / "topics")
     out = tmp_path / "report"
     page = build_report(store, out, n_boot=20, n_draws=0, chinese=False, dpi=60).read_text(encoding="utf-8")
-    assert 'href="../topics/ldavis.html"' in page
+    # the page is copied into the report folder and linked there: a zipped folder keeps it
+    assert 'href="ldavis.html"' in page and "../" not in page.split("ldavis.html")[0][-40:]
+    assert (out / "ldavis.html").read_bytes() == ldavis.read_bytes()
     assert run_id in page and "SeededLdaModel" in page
     assert "淘汰" in page   # top words of the topics table
 

@@ -1,6 +1,6 @@
 """Growth benchmark: segmentation and topic inference over Parquet shards at growing corpus sizes.
 
-    python tests/bench/bench_scale.py [--sizes 10000,43000,200000] [--rows 5000] [--workers 2]
+    python tests/bench/bench_scale.py [--sizes 10000,43000,200000] [--rows 5000] [--jobs 2]
                                       [--quick]
 
 Corpus: the real-text benchmark corpus (LawRefBook texts cut to policy-document length, median
@@ -8,8 +8,8 @@ about 2,500 characters; tests/bench/corpora.py), the first N documents for each 
 generator is prefix-stable, so the 10k corpus is the first 10k of the 200k one), cut into
 document shards of ``--rows``. For each size, each step in a fresh process (tests/bench/common.py):
 
-1. ``segment``: normalise + segment every shard (nlp.distributed.SegmentStage, local pool of
-   ``--workers`` processes), the token shards rewritten from scratch;
+1. ``segment``: normalize + segment every shard (nlp.distributed.SegmentStage, local pool of
+   ``--jobs`` processes), the token shards rewritten from scratch;
 2. ``bow``: the dictionary from the token shards (per-shard counts merged; no_below=5,
    no_above=0.5, keep_n=100,000) and the bag-of-words shards with it;
 3. ``infer``: θ_d of every document under one LDA model (K = 50, trained once on the smallest
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,43000,200000")
     parser.add_argument("--rows", type=int, default=5000, help="documents per shard")
-    parser.add_argument("--workers", type=int, default=2, help="local worker processes")
+    parser.add_argument("--jobs", type=int, default=2, help="local worker processes")
     parser.add_argument("--k", type=int, default=50, help="topics of the inference model")
     parser.add_argument("--quick", action="store_true", help="sizes 1000,2000,4000, shards of 500")
     args = parser.parse_args(argv)
@@ -177,23 +177,23 @@ def main(argv: list[str] | None = None) -> int:
 
     for n in sizes:
         root, build_s, n_chars = document_shards(source, n, args.rows, base / f"n{n}")
-        res = measure(SEGMENT.format(root=str(root), workers=args.workers))
+        res = measure(SEGMENT.format(root=str(root), workers=args.jobs))
         keep(step_row("segment", n, res, n_chars, shard_build_s=build_s,
                       mb_per_s=res["result"]["summary"]["bytes"] / 1e6 / res["wall_s"]))
-        res = measure(BOW.format(root=str(root), workers=args.workers))
+        res = measure(BOW.format(root=str(root), workers=args.jobs))
         keep(step_row("bow", n, res, n_chars, vocabulary=f"{res['result']['vocab_before']} -> "
                                                           f"{res['result']['vocab_after']}"))
         if not (model / "model.json").exists():
-            res_t = measure(TRAIN.format(root=str(root), workers=args.workers, k=args.k,
+            res_t = measure(TRAIN.format(root=str(root), workers=args.jobs, k=args.k,
                                          model=str(model)))
             print(f"trained the inference model on {n:,} documents: vocabulary "
                   f"{res_t['result']['vocabulary']:,}, fit {res_t['result']['fit_s']:.0f} s, "
                   f"peak RSS {res_t['result']['peak']:.0f} MB", flush=True)
-        res = measure(INFER.format(root=str(root), model=str(model), workers=args.workers))
+        res = measure(INFER.format(root=str(root), model=str(model), workers=args.jobs))
         keep(step_row("infer", n, res, n_chars))
 
     print_table(f"scale: segmentation and inference (K = {args.k}) over shards of {args.rows:,}, "
-                f"{args.workers} worker processes", rows,
+                f"{args.jobs} worker processes", rows,
                 ["stage", "documents", "shards", "wall_s", "work_s", "docs_per_s", "mb_per_s",
                  "worker_peaks_mb", "client_rss_mb", "all_processes_mb"])
     growth = []

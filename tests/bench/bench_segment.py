@@ -7,7 +7,7 @@ median about 2,500 characters, ~114 M characters; tests/bench/corpora.py) by def
 JSONL(.gz) with a ``text`` field (``--texts``; ``--lawrefbook`` for the 3,284 whole laws), it
 measures
 
-1. the token cache end to end: ``segment_corpus`` into a temporary store on all cores (normaliser
+1. the token cache end to end: ``segment_corpus`` into a temporary store on all cores (normalizer
    + rjieba + filters), then a second call that must segment nothing, with each process's peak
    memory (VmHWM: the parent and every worker, as the stage reports it);
 2. parity: the fraction of documents whose raw tokens (before filtering) are identical under jieba

@@ -77,7 +77,7 @@ def main(argv=None) -> None:
     parser.add_argument("--passes", type=int, default=10)
     parser.add_argument("--iterations", type=int, default=100, help="gensim E-step iterations")
     parser.add_argument("--dmr-iterations", type=int, default=300, help="tomotopy Gibbs sweeps")
-    parser.add_argument("--workers", type=int, default=None, help="LdaMulticore workers")
+    parser.add_argument("--jobs", type=int, default=None, help="LdaMulticore worker processes")
     parser.add_argument("--models", default=",".join(ALL_MODELS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="also write the table as JSON here")
@@ -121,7 +121,7 @@ def main(argv=None) -> None:
                                          random_state=args.seed),
             "lda_fast": lambda: LdaTopicModel(args.k, passes=args.passes,
                                               iterations=args.iterations, random_state=args.seed,
-                                              mode="fast", n_jobs=args.workers),
+                                              mode="fast", n_jobs=args.jobs),
             "seeded_lda": lambda: SeededLdaModel(scheme, free, passes=args.passes,
                                                  iterations=args.iterations,
                                                  random_state=args.seed),

@@ -27,7 +27,7 @@ def loaded(store):
 
 def test_csv_export_with_level_filter(loaded, tmp_path):
     out = tmp_path / "central.csv"
-    result = export_documents(loaded, out, flt=ExportFilter(levels=["central"]))
+    result = export_documents(loaded, tmp_path, name="central", flt=ExportFilter(levels=["central"]))
     assert result["rows"] == 1
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -43,7 +43,8 @@ def test_csv_export_with_level_filter(loaded, tmp_path):
 
 def test_region_year_and_jsonl(loaded, tmp_path):
     out = tmp_path / "zj.jsonl"
-    export_documents(loaded, out, flt=ExportFilter(regions=["330000"], year_from=2010, year_to=2015))
+    export_documents(loaded, tmp_path, fmt="jsonl", name="zj",
+                     flt=ExportFilter(regions=["330000"], year_from=2010, year_to=2015))
     titles = [json.loads(line)["title"] for line in out.read_text(encoding="utf-8").splitlines()]
     assert titles == ["杭州市人民政府关于加快集成电路产业发展的实施意见"]
 
@@ -52,11 +53,11 @@ def test_parquet_and_r_friendly(loaded, tmp_path):
     import pyarrow.parquet as pq
 
     out = tmp_path / "all.parquet"
-    assert export_documents(loaded, out)["rows"] == 4
+    assert export_documents(loaded, tmp_path, fmt="parquet", name="all")["rows"] == 4
     table = pq.read_table(out)
     assert table.num_rows == 4 and "text" in table.column_names
     r_out = tmp_path / "stm.csv"
-    export_documents(loaded, r_out, r_friendly=True, flt=ExportFilter(levels=["local"]))
+    export_documents(loaded, tmp_path, name="stm", r_friendly=True, flt=ExportFilter(levels=["local"]))
     with open(r_out, encoding="utf-8-sig", newline="") as fh:
         rows = {r["title"]: r for r in csv.DictReader(fh)}
     hz = rows["杭州市人民政府关于加快集成电路产业发展的实施意见"]
@@ -67,9 +68,9 @@ def test_parquet_and_r_friendly(loaded, tmp_path):
 
 def test_bad_export_requests(loaded, tmp_path):
     with pytest.raises(UserError, match="choose --format csv, jsonl or parquet"):
-        export_documents(loaded, tmp_path / "x.xls")
+        export_documents(loaded, tmp_path, fmt="xls")
     with pytest.raises(UserError, match="--level regional"):
-        export_documents(loaded, tmp_path / "x.csv", flt=ExportFilter(levels=["regional"]))
+        export_documents(loaded, tmp_path, flt=ExportFilter(levels=["regional"]))
 
 
 def test_datasette_metadata_facets_and_search(loaded):
@@ -77,6 +78,11 @@ def test_datasette_metadata_facets_and_search(loaded):
     docs = next(iter(meta["databases"].values()))["tables"]["documents"]
     assert docs["facets"] == ["level", "province", "year", "agency_id", "doc_type"]
     assert (docs["fts_table"], docs["fts_pk"]) == ("search_index_fts", "rowid")
+    # column descriptions folded under the description, so the search box comes first
+    assert "columns" not in docs and "description" not in docs
+    assert docs["description_html"].startswith("<p>One row per document;")
+    assert '<details class="column-descriptions"><summary>Column descriptions (' in docs["description_html"]
+    assert "<dt>doc_number</dt>" in docs["description_html"]
     # the FTS rowid is the document's rowid, so Datasette's search joins correctly
     rows = loaded.db.execute(
         "select d.title from documents d where d.rowid in "
@@ -101,11 +107,12 @@ def test_cli_load_stats_search(tmp_path):
     assert "1 result(s)" in res.stdout
     res = _cli("runs", "--db", db, "--stage", "load")
     assert res.returncode == 0, res.stderr
-    head, memory = res.stdout.splitlines()
+    (line,) = res.stdout.splitlines()       # one line per run
+    head, memory = line.split("  [", 1)
     assert head.startswith("load-") and '"stored": 3' in head and "peak_memory" not in head
     # a 5-row load runs in this process (no workers) and may not raise its high-water mark
-    assert re.fullmatch(r"  peak memory \(VmHWM\): main (<= )?[\d,]+ MB"
-                        r"( \(peak set before this stage\))?", memory), memory
+    assert re.fullmatch(r"peak memory \(VmHWM\): main (<= )?[\d,]+ MB"
+                        r"( \(peak set before this stage\))?\]", memory), memory
 
 
 def test_cli_user_mistakes_are_one_line(tmp_path):

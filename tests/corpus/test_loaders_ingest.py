@@ -162,20 +162,21 @@ def test_user_mistakes_are_one_line_errors(store, tmp_path):
 
 
 def test_search_finds_segmented_chinese(store):
-    from zhengce.corpus.fts import search
+    from zhengce.corpus.search import search
 
     load_path(store, FIX / "pkulaw_sample.csv", mapping="pkulaw", progress=False)
     load_path(store, FIX / "gbk_sample.csv", progress=False)
-    titles = [r["title"] for r in search(store, "专项资金")]
+    titles = [r["title"] for r in search(store, "专项资金").rows]
     assert titles == ["杭州市人民政府关于加快集成电路产业发展的实施意见"]
-    titles = {r["title"] for r in search(store, "装备制造业")}
+    titles = {r["title"] for r in search(store, "装备制造业").rows}
     assert titles == {"国务院关于加快振兴装备制造业的若干意见", "浙江省人民政府关于进一步加快发展装备制造业的若干意见"}
     # punctuation and FTS syntax in a user query never crash
-    assert search(store, 'AND "专项资金" OR -') == []
+    assert search(store, 'AND "专项资金" OR -').rows == []
 
 
 def test_bulk_load_builds_fts_once_and_a_crash_is_repaired(tmp_path, capsys):
-    from zhengce.corpus.fts import search, suspend_fts_triggers
+    from zhengce.corpus.fts import suspend_fts_triggers
+    from zhengce.corpus.search import search
     from zhengce.corpus.ingest import Ingestor, SourceRecord
 
     def records(n):
@@ -186,7 +187,7 @@ def test_bulk_load_builds_fts_once_and_a_crash_is_repaired(tmp_path, capsys):
     db = tmp_path / "bulk.db"
     store = Store.open(db)
     Ingestor(store, total=30, parallel_threshold=10, n_jobs=1).ingest(records(30), "bulk")
-    assert len(search(store, "出口退税", limit=100)) == 30
+    assert len(search(store, "出口退税", limit=100).rows) == 30
     n_triggers = store.db.execute("select count(*) from sqlite_master where type = 'trigger'").fetchone()[0]
     assert n_triggers == 3
     # simulate a crash after suspending the triggers: the next open (issue 13: or load, or

@@ -19,7 +19,7 @@ import pytest
 
 from zhengce.common.errors import UserError
 from zhengce.corpus import schema
-from zhengce.corpus.fts import search
+from zhengce.corpus.search import search
 from zhengce.corpus.store import Store
 
 OLD_DB = Path(__file__).resolve().parents[1] / "fixtures" / "store" / "old_main_8061a18.db.gz"
@@ -36,7 +36,8 @@ EVERY_TABLE = {
     # tokens, topics
     "tokens", "segmenter_configs", "doc_topics", "topics", "strategy_shares", "dictionary_scores",
     # crawl
-    "crawl_state", "attachments",
+    "crawl_state", "attachments", "url_availability", "availability_checks",
+    "gap_fills",
     # companions
     "bank_entry_panel", "bank_entry_panel_raw", "bank_entry_results", "bank_entry_fit",
     "coup_reign", "coup_reign_raw", "coup_country_year", "coup_country_year_raw",
@@ -113,7 +114,7 @@ def test_old_database_migrates_without_losing_a_row(old_db):
     assert applied["zhengce.corpus"] == ["m001_core", "m002_reference_tables"]
     assert schema.pending(store.db) == {}
     # and the old rows are usable: the full-text index finds the old documents
-    assert search(store, "通知", limit=100)
+    assert search(store, "通知", limit=100).rows
     store.close()
 
 

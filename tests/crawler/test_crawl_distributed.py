@@ -75,4 +75,4 @@ def test_two_workers_fetch_every_page_once_and_one_writer_stores_all(redis_url, 
     assert query(db, "select count(*) from crawl_state where kind = 'detail' and status = 'stored'"
                  )[0][0] == len(expected) + 1          # + the 301 alias of a gov.cn page
     assert "stored 66 new, 0 duplicates" in out
-    assert "miss  ndrc body: div.TRS_Editor ×1" in out
+    assert "miss  ndrc body: div.article_con ×1" in out

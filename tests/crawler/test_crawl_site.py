@@ -36,7 +36,11 @@ def _api(content, **params):
 
 def test_govcn_api_shapes(content):
     bm = _api(content, t="zhengcelibrary_bm", p=1, n=5)
-    assert (bm["code"], bm["searchVO"]["totalCount"], bm["searchVO"]["totalpage"]) == (200, 23, 4)
+    # no public client shows a totalpage field: the demo API has none unless asked for it
+    assert (bm["code"], bm["searchVO"]["totalCount"]) == (200, 23)
+    assert "totalpage" not in bm["searchVO"]
+    with_pages = SiteContent(120, 0, api_cap=20, api_totalpage=True)
+    assert _api(with_pages, t="zhengcelibrary_bm", p=1, n=5)["searchVO"]["totalpage"] == 4
     assert len(bm["searchVO"]["listVO"]) == 5
     # the cap: 20 results at most, so page 4 of 5-item pages is the last, page 5 is empty
     assert _api(content, t="zhengcelibrary_bm", p=5, n=5)["searchVO"]["listVO"] == []
@@ -54,19 +58,31 @@ def test_govcn_api_shapes(content):
     cats = both["searchVO"]["catMap"]
     assert both["searchVO"]["totalCount"] == 0 and both["searchVO"]["listVO"] is None
     assert (cats["gongwen"]["totalCount"], cats["bumenfile"]["totalCount"]) == (7, 23)
-    assert "source" in cats["bumenfile"]["listVO"][0] and "wenhao" in cats["bumenfile"]["listVO"][0]
+    # the item fields public clients of this endpoint show (no wenhao / fwzh / source)
+    assert "puborg" in cats["bumenfile"]["listVO"][0] and "pcode" in cats["bumenfile"]["listVO"][0]
+    assert not {"wenhao", "fwzh", "source"} & set(cats["bumenfile"]["listVO"][0])
 
 
 def test_govcn_spider_reads_both_shapes(content):
     both = _api(content, t="zhengcelibrary", p=1, n=5)["searchVO"]
-    items, total, pages = GovcnSpider.items_of(both)
-    assert (len(items), total, pages) == (10, 30, 4)
-    fields = GovcnSpider.api_fields({"title": "关于<em>汽车</em>产业的通知", "wenhao": "国办发〔2001〕1号",
-                                     "source": "国务院办公厅", "pubtimeStr": None,
+    listing = GovcnSpider.listing_of(both)
+    assert (len(listing.items), listing.counts, listing.total, listing.total_pages) == (
+        10, [5, 5], 30, None)
+    single = GovcnSpider.listing_of(_api(content, t="zhengcelibrary_bm", p=5, n=5)["searchVO"])
+    assert (single.items, single.counts, single.total) == ([], [0], 23)   # past the cap
+    fields = GovcnSpider.api_fields({"title": "关于<em>汽车</em>产业的通知", "pcode": "国办发〔2001〕1号",
+                                     "puborg": "国务院办公厅", "pubtimeStr": None,
                                      "pubtime": 978278400000}, "zhengcelibrary_gw")
     assert fields == {"title": "关于汽车产业的通知", "doc_number": "国办发〔2001〕1号",
                       "issuer": "国务院办公厅", "published_date": "2001-01-01",
                       "category": "", "library": "国务院文件"}
+    # wenhao is read only without pcode; source (a publication on gov.cn) never as the issuer;
+    # pubtime 0 is no date, ptime is used then
+    fields = GovcnSpider.api_fields({"title": "关于汽车产业的通知", "wenhao": "国办发〔2001〕1号",
+                                     "source": "国务院公报", "pubtimeStr": None, "pubtime": 0,
+                                     "ptime": 978278400000}, "zhengcelibrary_gw")
+    assert (fields["doc_number"], fields["issuer"], fields["published_date"]) == (
+        "国办发〔2001〕1号", "", "2001-01-01")
     # 27,850 days: the first half ends 13,925 days after the start
     assert _split_window("1949-10-01", "2025-12-31") == (("1949-10-01", "1987-11-16"),
                                                          ("1987-11-17", "2025-12-31"))

@@ -85,14 +85,17 @@ def test_recommendation_rule_on_a_literal_table():
 
 def test_search_k_finds_three_topics(data):
     texts, corpus, dictionary, covariates = data
+    lines: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = search_k(corpus, dictionary, [2, 3, 5],
                          lambda k, seed: SeededDmrModel(None, k, cell_columns=["level"],
                                                         iterations=100, random_state=seed),
                          n_seeds=2, holdout_fraction=0.2, random_state=0,
-                         covariates=covariates, texts=texts)
+                         covariates=covariates, texts=texts, progress=lines.append)
     assert list(table.columns) == COLUMNS
+    # one progress line per fit (issue 15: progress for every model)
+    assert len(lines) == 6 and lines[-1].startswith("search-k: fit 6/6 (K=5, seed ")
     assert table["k"].tolist() == [2, 3, 5]
     assert table["n_seeds"].tolist() == [2, 2, 2]
     assert table.attrs["recommended_k"] == 3

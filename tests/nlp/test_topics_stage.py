@@ -80,6 +80,10 @@ def test_same_seed_same_matrix_and_no_resegmenting(demo):
     assert '"dictionary"' in manifest[0] and '"random_state": 0' in manifest[0]
     html = open(__import__("json").loads(manifest[1])["ldavis_path"], encoding="utf-8").read()
     assert "<script src=\"http" not in html
+    # the manifest also lies beside the run's files (issue 15: a manifest for every stage)
+    on_disk = __import__("json").loads((folder / "det" / first.run_ids[0] / "manifest.json").read_text("utf-8"))
+    assert on_disk["run_id"] == first.run_ids[0] and on_disk["params"]["model"] == "seeded_lda"
+    assert on_disk["database"] == str(store.path) and "dictionary" in on_disk["inputs"]
 
 
 def test_planted_post_2001_shifts_through_the_analysis(demo):
@@ -112,3 +116,38 @@ def test_the_shipped_default_config_file_is_every_default():
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert set(data) == {f.name for f in dataclasses.fields(TopicsConfig)}
     assert TopicsConfig.load(path) == TopicsConfig()
+
+
+def test_traditional_characters_are_converted_when_t2s_is_set(tmp_path):
+    """A config with ``t2s: true`` is accepted and segments 外商投資 as 外商投资 (stored text unchanged)."""
+    import json
+
+    from zhengce.corpus.loaders import load_path
+    from zhengce.corpus.store import Store
+
+    config_file = tmp_path / "topics.yaml"
+    config_file.write_text("t2s: true\nmodel: lda\nn_topics: 2\nno_below: 1\nno_above: 1.0\n"
+                           "passes: 1\niterations: 5\nldavis: false\n", encoding="utf-8")
+    config = TopicsConfig.load(config_file, out_dir=str(tmp_path / "topics"))
+    assert config.t2s is True
+    texts = ["關於擴大外商投資企業進口的通知。外商投資企業可以享受稅收優惠。",
+             "关于促进外商投资的意见。外商投资项目按照规定办理。",
+             "國務院關於鼓勵外商投資的規定。"]
+    texts = [f"{text}第{i}號。" for i, text in enumerate(texts * 4)]   # 12 distinct documents
+    rows = tmp_path / "docs.jsonl"
+    rows.write_text("".join(json.dumps({"id": str(i), "title": f"文件{i}", "text": text,
+                                        "issuer": "国务院", "issued_date": "2010-01-01"},
+                                       ensure_ascii=False) + "\n"
+                            for i, text in enumerate(texts)),
+                    encoding="utf-8")
+    with Store.open(tmp_path / "t.db") as store:
+        load_path(store, rows, n_jobs=1)
+        run_topics(store, config)
+        (normalizer_config,) = [json.loads(c)["normalizer"]["params"]["t2s"]
+                                for (c,) in store.db.execute("select config from segmenter_configs")]
+        assert normalizer_config is True
+        tokens = [t for (row,) in store.db.execute("select tokens from tokens order by doc_id")
+                  for t in row.split()]
+        assert "外商投资" in tokens and "外商投資" not in tokens
+        stored = [t for (t,) in store.db.execute("select text from documents order by doc_id")]
+        assert sorted(stored) == sorted(texts)

@@ -16,7 +16,7 @@ import pytest
 
 from zhengce.common.errors import UserError
 from zhengce.corpus import writelock
-from zhengce.corpus.fts import search
+from zhengce.corpus.search import search
 from zhengce.corpus.store import Store
 
 from .conftest import (corpus_lines, exited_ok, fts_ok, load_in_child, unsearchable, write_jsonl)
@@ -68,11 +68,11 @@ def test_a_load_beside_searches_leaves_a_sound_index(run, sources, tmp_path):
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
             # a search during the load never repairs (or breaks) the load's suspended index
-            seen = max(seen, len(search(store, "通知", limit=500)))
+            seen = max(seen, len(search(store, "通知", limit=500).rows))
             if done:
                 break
         assert exited_ok(status)
-        assert len(search(store, "通知", limit=500)) == 80 >= seen
+        assert len(search(store, "通知", limit=500).rows) == 80 >= seen
         assert fts_ok(store.db.conn)
         assert unsearchable(store.db.conn) == []
 

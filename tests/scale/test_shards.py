@@ -36,16 +36,16 @@ def run(tmp_path_factory):
     fill_store(store)
     root = base / "run"
     sh.export_documents(store, root, rows=20)
-    seg = dist.run_parallel_stage(dist.SegmentStage(), root, n_workers=2)
-    dist.build_dictionary_from_shards(root, no_below=1, no_above=1.0, keep_n=None, n_workers=2)
-    dist.run_parallel_stage(dist.BowStage(root / "dictionary.gensim"), root, n_workers=2)
+    seg = dist.run_parallel_stage(dist.SegmentStage(), root, n_jobs=2)
+    dist.build_dictionary_from_shards(root, no_below=1, no_above=1.0, keep_n=None, n_jobs=2)
+    dist.run_parallel_stage(dist.BowStage(root / "dictionary.gensim"), root, n_jobs=2)
     model = LdaTopicModel(n_topics=K, passes=5, iterations=50, chunksize=20, random_state=0)
     with warnings.catch_warnings():
         # "too few updates" on 45 documents is expected here and not the point of these tests
         warnings.simplefilter("ignore")
         dist.train_from_shards(root, model, out=base / "model")
-    infer = dist.run_parallel_stage(dist.InferStage(base / "model"), root, n_workers=2)
-    score = dist.run_parallel_stage(dist.ScoreStage(), root, n_workers=2)
+    infer = dist.run_parallel_stage(dist.InferStage(base / "model"), root, n_jobs=2)
+    score = dist.run_parallel_stage(dist.ScoreStage(), root, n_jobs=2)
     yield {"store": store, "root": root, "base": base, "segment": seg, "infer": infer,
            "score": score, "model_path": base / "model"}
     store.close()
@@ -138,7 +138,7 @@ def test_a_stage_resumes_and_checks_its_input(run, tmp_path):
     shutil.copytree(run["root"], root)
     before = sh.shard_set(root, "tokens").shards
     (root / "tokens" / "part-00001.parquet").unlink()
-    report = dist.run_parallel_stage(dist.SegmentStage(), root, n_workers=1)
+    report = dist.run_parallel_stage(dist.SegmentStage(), root, n_jobs=1)
     assert (report.n_run, report.n_reused) == (1, 2)
     assert sh.shard_set(root, "tokens").shards == before  # same bytes again
     # an input shard rewritten behind its manifest's back is refused
@@ -147,7 +147,7 @@ def test_a_stage_resumes_and_checks_its_input(run, tmp_path):
     sh.write_table(root / "documents" / "part-00002.parquet", changed)
     (root / "tokens" / "part-00002.parquet").unlink()
     with pytest.raises(UserError, match="changed after its manifest was written"):
-        dist.run_parallel_stage(dist.SegmentStage(), root, n_workers=1)
+        dist.run_parallel_stage(dist.SegmentStage(), root, n_jobs=1)
 
 
 # -- dictionary and bag of words -------------------------------------------------------------------
@@ -160,7 +160,7 @@ def test_dictionary_from_shards_equals_the_sequential_build(run, tmp_path, no_be
     expected, expected_report = build_dictionary(TokenCorpus(store, config_hash), no_below=no_below,
                                                  no_above=no_above, keep_n=keep_n)
     got, report, path = dist.build_dictionary_from_shards(
-        run["root"], no_below=no_below, no_above=no_above, keep_n=keep_n, n_workers=2,
+        run["root"], no_below=no_below, no_above=no_above, keep_n=keep_n, n_jobs=2,
         out=tmp_path / "d.gensim")
     assert report.dictionary_hash == expected_report.dictionary_hash
     assert (report.vocab_before, report.vocab_after) == (expected_report.vocab_before,
@@ -206,7 +206,7 @@ def test_inference_does_not_depend_on_shard_boundaries_or_workers(run, tmp_path)
     for row in sh.shard_set(tmp_path / "src", "tokens").iter_rows():
         writer.add(row)
     assert len(writer.close()) == 7
-    dist.run_parallel_stage(dist.InferStage(run["model_path"]), other, n_workers=1)
+    dist.run_parallel_stage(dist.InferStage(run["model_path"]), other, n_jobs=1)
     assert theta_by_doc(other) == theta_by_doc(run["root"])
 
 
@@ -215,7 +215,7 @@ def test_the_seed_is_per_document_and_matters(run, tmp_path):
         hashlib.sha256("0\x1fd001".encode()).digest()[:4], "little")
     root = tmp_path / "r"
     shutil.copytree(run["root"] / "tokens", root / "tokens")
-    dist.run_parallel_stage(dist.InferStage(run["model_path"], random_state=12345), root, n_workers=1)
+    dist.run_parallel_stage(dist.InferStage(run["model_path"], random_state=12345), root, n_jobs=1)
     a, b = theta_by_doc(run["root"]), theta_by_doc(root)
     assert a["d000"] == b["d000"]  # nothing to infer: the prior mean either way
     assert any(a[d] != b[d] for d in a)
@@ -297,10 +297,10 @@ def test_cli_export_segment_score_import(small_store, tmp_path):
     res = runner.invoke(shards, ["export", "--db", db, "--out", str(out), "--rows", "20"])
     assert res.exit_code == 0, res.output
     assert "exported 45 documents in 3 documents shards" in res.output
-    res = runner.invoke(shards, ["segment", str(out), "--workers", "1"])
+    res = runner.invoke(shards, ["segment", str(out), "--jobs", "1"])
     assert res.exit_code == 0, res.output
     assert res.output.startswith("segment: 45 documents in 3 shards (3 run)")
-    res = runner.invoke(shards, ["score", str(out), "--workers", "1"])
+    res = runner.invoke(shards, ["score", str(out), "--jobs", "1"])
     assert res.exit_code == 0, res.output
     res = runner.invoke(shards, ["import", str(out), "--db", db])
     assert res.exit_code == 0, res.output
@@ -320,10 +320,10 @@ def test_cli_dictionary_bow_train_infer(run, tmp_path):
     shutil.copytree(run["root"] / "tokens", root / "tokens")
     runner = CliRunner()
     res = runner.invoke(shards, ["dictionary", str(root), "--no-below", "2", "--no-above", "0.9",
-                                 "--keep-n", "0", "--workers", "1"])
+                                 "--keep-n", "0", "--jobs", "1"])
     assert res.exit_code == 0, res.output
     assert "dictionary: 45 documents, vocabulary" in res.output and "keep_n=None" in res.output
-    res = runner.invoke(shards, ["bow", str(root), "--workers", "1"])
+    res = runner.invoke(shards, ["bow", str(root), "--jobs", "1"])
     assert res.exit_code == 0, res.output
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -331,7 +331,7 @@ def test_cli_dictionary_bow_train_infer(run, tmp_path):
                                      "--passes", "2", "--iterations", "20", "--chunksize", "10"])
     assert res.exit_code == 0, res.output
     assert res.output.startswith("LDA K=3: 45 documents")
-    res = runner.invoke(shards, ["infer", str(root), "--model", str(tmp_path / "m"), "--workers", "1"])
+    res = runner.invoke(shards, ["infer", str(root), "--model", str(tmp_path / "m"), "--jobs", "1"])
     assert res.exit_code == 0, res.output
     assert sh.shard_set(root, "doc_topics").manifest["params"]["n_topics"] == 3
     res = runner.invoke(shards, ["infer", str(root), "--model", str(tmp_path / "nowhere")])

@@ -196,3 +196,26 @@ def use_cjk_font() -> str:
     rcParams["axes.unicode_minus"] = False
     rcParams["svg.fonttype"] = "none"  # keep text as text in SVG (searchable, small)
     return family
+
+
+#: A spreadsheet reads a cell starting with one of these as a formula (or, for tab and CR, a
+#: cell a formula can hide behind); titles come from crawled pages, so exported sheets defuse them.
+SPREADSHEET_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` with an apostrophe in front when it is text a spreadsheet would run as a
+    formula (``=HYPERLINK(…)``, ``+1``, ``@SUM``); anything else unchanged. The store keeps the raw
+    text; only exported CSV/XLSX cells carry the apostrophe (the codebooks say so)."""
+    if isinstance(value, str) and value.startswith(SPREADSHEET_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`spreadsheet_safe` applied to every text cell of ``frame`` (a copy)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(spreadsheet_safe)
+    return out

@@ -7,13 +7,15 @@ import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
 from zhengce.common.errors import UserError
 
 from .base import BaseTopicModel
+# the progress lines of every model's fit share one throttle (dmr_inference.PROGRESS_EVERY_S)
+from .dmr_inference import fit_progress
 from .validation import MIN_PROBABILITY_FLOOR, TopicModelWarning, batched, normalize_rows, scan_corpus
 
 logger = logging.getLogger(__name__)
@@ -174,8 +176,12 @@ class LdaTopicModel(BaseTopicModel):
         return arr
 
     # -- fit -----------------------------------------------------------------------------------
-    def fit(self, corpus, dictionary, covariates=None) -> "LdaTopicModel":
-        """Fit on a restartable BoW corpus; returns self."""
+    def fit(self, corpus, dictionary, covariates=None, *,
+            progress: Callable[[str], None] | None = None) -> "LdaTopicModel":
+        """Fit on a restartable BoW corpus; returns self.
+
+        ``progress``: called with a line of text (documents done, rate, time left) every few
+        seconds while gensim makes its passes; the documents it sees are the same either way."""
         from gensim.models import LdaModel, LdaMulticore
 
         started = time.perf_counter()
@@ -210,7 +216,12 @@ class LdaTopicModel(BaseTopicModel):
                 model.expElogbeta = np.exp(
                     _dirichlet_expectation(model.state.get_lambda().astype(np.float64))
                 ).astype(model.dtype)
-            model.update(corpus)
+            if progress is None:
+                model.update(corpus)
+            else:
+                with fit_progress(progress, f"{type(self).__name__} passes", "document",
+                                  int(self.passes) * stats.n_docs) as meter:
+                    model.update(_CountedCorpus(corpus, meter))
         for message in captured.messages:
             self.fit_warnings_.append(f"gensim: {message}")
             warnings.warn(f"gensim: {message}", TopicModelWarning, stacklevel=2)
@@ -301,3 +312,18 @@ class LdaTopicModel(BaseTopicModel):
         self.model_ = LdaModel.load(str(folder / "gensim" / "lda"))
 
 
+class _CountedCorpus:
+    """A restartable corpus that counts the documents gensim reads, for progress lines; it
+    yields exactly the documents of ``corpus`` (the fit does not change)."""
+
+    def __init__(self, corpus, meter):
+        self.corpus = corpus
+        self.meter = meter
+
+    def __iter__(self):
+        for doc in self.corpus:
+            self.meter.update(1)
+            yield doc
+
+    def __len__(self) -> int:
+        return len(self.corpus)
