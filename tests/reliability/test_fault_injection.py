@@ -64,6 +64,7 @@ def test_the_reference_load_is_what_it_should_be(reference):
     assert len(writes) >= 100  # enough distinct points to kill at
 
 
+@pytest.mark.slow
 def test_sigkill_at_every_kind_of_write_point_loses_nothing(reference, tmp_path, capsys):
     source, expected, writes = reference
     points = kill_points(writes)
@@ -91,6 +92,7 @@ def test_sigkill_at_every_kind_of_write_point_loses_nothing(reference, tmp_path,
     assert repaired >= 1  # some kill left something to repair, and it said so
 
 
+@pytest.mark.slow
 def test_a_killed_cli_load_is_recovered_by_the_next_command(reference, tmp_path):
     """The real command line, killed by the hook: the next command opens the database, marks
     the run interrupted, and the reload completes the corpus."""
