@@ -121,3 +121,40 @@ def test_a_killed_cli_load_is_recovered_by_the_next_command(reference, tmp_path)
     got = store_state(db)
     for key, rows in expected.items():
         assert got[key] == rows, key
+
+
+def test_half_done_states_left_by_the_old_code_are_repaired_at_open(tmp_path, capsys, warmed):
+    """What the pre-issue-13 suspend/restore left when killed between its commits: the marker
+    with every trigger back (then `trigger "search_index_ai" already exists` broke every later
+    command), the marker with some triggers back, and a trigger missing with no marker."""
+    from zhengce.corpus.ingest import Ingestor, SourceRecord
+
+    db = tmp_path / "old.db"
+    with Store.open(db) as store:
+        Ingestor(store, n_jobs=1).ingest(
+            (SourceRecord(source="s", source_id=str(i), payload=b"{}",
+                          fields={"title": f"关于第{i}号的通知", "text": f"加强出口退税管理，编号{i}。"})
+             for i in range(20)), "s")
+    states = {
+        "marker, all triggers back": ("insert into zhengce_meta values ('fts_triggers_suspended', '[]')",),
+        "marker, one trigger back": ("insert into zhengce_meta values ('fts_triggers_suspended', '[]')",
+                                     "drop trigger search_index_ad", "drop trigger search_index_au",
+                                     "delete from search_index_fts where rowid = 3"),
+        "no marker, a trigger missing": ("drop trigger search_index_au",),
+    }
+    for name, statements in states.items():
+        conn = sqlite3.connect(db)
+        for sql in statements:
+            conn.execute(sql)
+        conn.commit()
+        conn.close()
+        capsys.readouterr()
+        with Store.open(db) as store:
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and "full-text index" in err and "rebuilt it from 20 rows" in err, name
+            assert fts_ok(store.db.conn), name
+            assert unsearchable(store.db.conn) == [], name
+            assert store.count("zhengce_meta", "key = 'fts_triggers_suspended'") == 0
+            assert len(store.db.execute("select name from sqlite_master where type = 'trigger'").fetchall()) == 3
+        with Store.open(db):  # and the next open has nothing left to say
+            assert capsys.readouterr().err == ""
