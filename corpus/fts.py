@@ -13,10 +13,10 @@ split the same way and the tokens are matched as a phrase.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from functools import lru_cache
 
+from . import fts_state
 from .store import Store
 
 _NON_WORD = frozenset(ch for ch in map(chr, range(0x10000))
@@ -47,33 +47,25 @@ def segment_for_index(text: str) -> str:
     return " ".join(t for t in cut(text) if not (t[0] in _NON_WORD and t[-1] in _NON_WORD))
 
 
-STALE_KEY = "fts_triggers_suspended"
+STALE_KEY = fts_state.STALE_KEY
 
 
 def suspend_fts_triggers(store: Store) -> None:
-    """Drop the search_index FTS triggers for a bulk load, remembering their SQL in
-    ``zhengce_meta`` so :func:`restore_fts_triggers` can put them back and rebuild the index
-    (after a crash: before the next load or search)."""
-    db = store.db
-    triggers = db.execute("select name, sql from sqlite_master where type = 'trigger' "
-                          "and tbl_name = 'search_index'").fetchall()
-    if not triggers:
-        return
-    with db.conn:
-        db["zhengce_meta"].upsert({"key": STALE_KEY, "value": json.dumps([sql for _, sql in triggers])},
-                                  pk="key")
-        for name, _ in triggers:
-            db.execute(f"drop trigger [{name}]")
+    """Drop the search_index FTS triggers for a bulk load, with the marker that says so, in
+    one transaction (:mod:`.fts_state`); :func:`finish_bulk_index` or, after a crash,
+    :func:`restore_fts_triggers` puts them back and rebuilds the index."""
+    fts_state.suspend(store.db)
 
 
-def restore_fts_triggers(store: Store) -> None:
-    """Rebuild the FTS index from search_index and recreate the triggers (idempotent)."""
-    db = store.db
-    row = db.execute("select value from zhengce_meta where key = ?", [STALE_KEY]).fetchone()
-    if not row:
-        return
-    with db.conn:
-        db.execute("insert into search_index_fts(search_index_fts) values ('rebuild')")
-        for sql in json.loads(row[0]):
-            db.execute(sql)
-        db.execute("delete from zhengce_meta where key = ?", [STALE_KEY])
+def finish_bulk_index(store: Store) -> None:
+    """End of a bulk load: rebuild the index and recreate the triggers in one transaction."""
+    fts_state.restore(store.db)
+
+
+def restore_fts_triggers(store: Store) -> str | None:
+    """Repair an index left suspended or half-restored by a killed load (idempotent, one
+    transaction, one stderr line saying what was repaired). Does nothing while another process
+    holds the write lock: the index is then that process's bulk load, still running."""
+    if not fts_state.needs_repair(store.db):
+        return None
+    return " ".join(store.recover()) or None

@@ -5,16 +5,29 @@ one implementation of tagging, de-duplication, reject handling and indexing.
 
 The CPU-heavy, per-record work (tagging, hashing, MinHash, segmenting for the full-text index) is
 a pure function, :func:`prepare_record`, which runs in worker processes when the input is large;
-the parent process is the single writer and commits in batches, so a crash mid-run loses at most
-the uncommitted batch — and re-running the same load skips what was stored (idempotent).
+the parent process is the single writer (it holds the database's write lock for the whole
+ingest) and commits each batch in one ``BEGIN IMMEDIATE`` transaction, so a kill mid-run loses at
+most the uncommitted batch — and re-running the same load skips what was stored (idempotent).
+
+Every record read is stored or rejected, never both, never neither. A record is rejected, with
+its raw payload and the reason, when a field is not text (a JSON list, object, number or
+true/false where text belongs), holds a lone surrogate or a control character (U+0000–U+0008,
+U+000E–U+001F, U+007F; tab, newlines, vertical tab and form feed are text), or is empty, too
+long or untitled. **Conflicting duplicate ids:** within one run the first record with a given
+(source, id) wins; a later record with the same id and the same content counts as unchanged,
+one with other content is rejected as a conflicting duplicate naming where the first was read
+— whatever the batch boundaries. A reject identical to one already stored is not stored again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
+import re
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
@@ -26,11 +39,40 @@ from zhengce.common.manifest import sha256_bytes, sha256_text
 from zhengce.common.memory import MemoryReport, process_peak
 from zhengce.common.parallel import LocalExecutor
 from zhengce.common.progress import Progress
-from .fts import restore_fts_triggers, suspend_fts_triggers
+from .fts import finish_bulk_index, restore_fts_triggers, suspend_fts_triggers
 from .reference import build_reference_tables
-from .store import DOCUMENT_COLUMNS, Run, Store, to_json, utcnow
+from .store import DOCUMENT_COLUMNS, Run, Store, safe_text, to_json, utcnow
 
 MAX_TEXT_CHARS = 5_000_000
+#: records per write transaction
+BATCH_SIZE = 500
+#: a load of at least this many records into an empty index builds the index once at the end
+BULK_INDEX_MIN_RECORDS = 2000
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_KINDS = {list: "a list (JSON array)", dict: "an object (JSON {...})", bool: "true/false",
+          int: "a number", float: "a number"}
+#: columns that change on every tagging, not with the record's content
+VOLATILE = frozenset({"tagged_at", "created_at", "updated_at", "fetched_at", "doc_id", "raw_id",
+                      "repost_of"})
+
+
+def check_text(name: str, value: Any) -> str:
+    """``value`` if it is storable text, else a :class:`RecordError` saying what is wrong."""
+    if not isinstance(value, str):
+        kind = _KINDS.get(type(value), f"a {type(value).__name__}")
+        raise RecordError(f"{name!r} is {kind}, not text: map a text column to it")
+    bad = _SURROGATE.search(value)
+    if bad:
+        raise RecordError(f"{name!r} holds a lone surrogate U+{ord(bad.group()):04X} at character "
+                          f"{bad.start():,}: not valid Unicode; fix the source's encoding")
+    bad = _CONTROL.search(value)
+    if bad:
+        raise RecordError(f"{name!r} holds the control character U+{ord(bad.group()):04X} at "
+                          f"character {bad.start():,}: binary data or a broken export; clean the "
+                          "source")
+    return value
 
 
 @dataclass
@@ -66,8 +108,10 @@ def make_doc_id(source: str, source_id: str) -> str:
 
 
 def raw_id_for(record: SourceRecord) -> str:
-    return sha256_bytes(record.source.encode() + b"\x1f" + record.source_id.encode() + b"\x1f"
-                        + record.payload)[:32]
+    # surrogatepass: an id that is not valid Unicode still hashes (its record is rejected)
+    return sha256_bytes(record.source.encode("utf-8", "surrogatepass") + b"\x1f"
+                        + str(record.source_id).encode("utf-8", "surrogatepass") + b"\x1f"
+                        + bytes(record.payload))[:32]
 
 
 @dataclass
@@ -91,10 +135,14 @@ def prepare_record(record: SourceRecord, *, index_text: bool = True) -> Prepared
 
     prepared = Prepared(record=record, raw_id=raw_id_for(record))
     try:
+        check_text("source", record.source)
+        check_text("id", record.source_id)
         text = record.fields.get("text")
-        if text is None or not str(text).strip():
+        if text is None or (isinstance(text, str) and not text.strip()):
             raise RecordError("empty text: the record has no document body")
-        text = str(text)
+        for name, value in record.fields.items():
+            if value is not None:
+                check_text(name, value)
         if len(text) > MAX_TEXT_CHARS:
             raise RecordError(f"text is {len(text):,} characters (limit {MAX_TEXT_CHARS:,}): "
                               "not a single policy document")
@@ -205,16 +253,20 @@ class Ingestor:
     - *unchanged*: seen before, identical;
     - *duplicates*: a new (source, source_id) whose text equals a stored document's text: stored
       once, with this record added to ``document_sources`` (relation ``duplicate``);
-    - *rejected*: put in ``rejects`` with the reason;
+    - *rejected*: put in ``rejects`` with the reason (once: the same reject is not stored
+      again), including a record whose (source, id) this ingest already read with other content
+      (the first one wins; read again unchanged, it counts as *unchanged*);
     - near-duplicates (MinHash Jaccard >= 0.8 to an earlier document) are stored and flagged.
     """
 
-    def __init__(self, store: Store, *, run: Run | None = None, batch_size: int = 500,
+    def __init__(self, store: Store, *, run: Run | None = None, batch_size: int | None = None,
                  n_jobs: int | None = None, parallel_threshold: int = 2000,
                  progress: bool | None = None, loader: str = "load", total: int | None = None):
         self.store = store
         self.run = run
-        self.batch_size = batch_size
+        self.batch_size = batch_size or BATCH_SIZE
+        #: this ingest's rows in the connection's temporary key table (first id wins)
+        self.token = uuid.uuid4().hex
         self.n_jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
         self.parallel_threshold = parallel_threshold
         self.progress = progress
@@ -223,6 +275,10 @@ class Ingestor:
 
     # -- public -----------------------------------------------------------------------------------
     def ingest(self, records: Iterable[SourceRecord], source: str) -> LoadReport:
+        with self.store.write_lock(self.loader):
+            return self._ingest(records, source)
+
+    def _ingest(self, records: Iterable[SourceRecord], source: str) -> LoadReport:
         report = LoadReport(source=source)
         start = time.monotonic()
         progress = Progress(f"loading {source}", self.total, unit="record", enabled=self.progress)
@@ -232,9 +288,11 @@ class Ingestor:
         build_reference_tables(self.store)
         restore_fts_triggers(self.store)
         # A large load into an empty index builds the FTS index once at the end (about twice as
-        # fast as row-by-row triggers); if the process dies first, the next load or search
-        # repairs the index.
-        bulk_fts = (self.total or 0) >= self.parallel_threshold and self.store.count("search_index") == 0
+        # fast as row-by-row triggers). Suspending and finishing are one transaction each; if
+        # the process dies in between, the next open, load or search repairs the index.
+        _ensure_keys_table(self.store.db)
+        bulk_fts = ((self.total or 0) >= min(self.parallel_threshold, BULK_INDEX_MIN_RECORDS)
+                    and self.store.count("search_index") == 0)
         if bulk_fts:
             suspend_fts_triggers(self.store)
         try:
@@ -244,7 +302,9 @@ class Ingestor:
                                 rejected=f"{report.rejected:,}")
         finally:
             if bulk_fts:
-                restore_fts_triggers(self.store)
+                finish_bulk_index(self.store)
+            with self.store.transaction():
+                self.store.db.execute(f"delete from temp.{_KEYS} where ingestor = ?", [self.token])
         progress.close()
         report.seconds = time.monotonic() - start
         report.memory.finish()
@@ -291,27 +351,59 @@ class Ingestor:
         """Decide what each record is (new / updated / unchanged / duplicate / reject), then
         write the whole batch with a few bulk statements in one transaction."""
         db = self.store.db
-        run_id = self.run.run_id if self.run else None
         now = utcnow()
         pending = _PendingBatch()
-        with db.conn:
-            # Raw is immutable: INSERT OR IGNORE never overwrites an existing raw record.
+        with self.store.transaction():
+            _ensure_keys_table(db)
+            # Raw is immutable: INSERT OR IGNORE never overwrites an existing raw record. (A
+            # record whose id or source is not valid Unicode is kept in its reject only.)
             db.conn.executemany(
                 "insert or ignore into raw_records (raw_id, source, source_id, source_url, "
                 "content_type, encoding, payload, n_bytes, fetched_at, loader) "
                 "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(p.raw_id, p.record.source, p.record.source_id, p.record.source_url,
                   p.record.content_type, p.record.encoding, p.record.payload,
-                  len(p.record.payload), p.record.fetched_at or now, self.loader) for p in batch])
+                  len(p.record.payload), p.record.fetched_at or now, self.loader)
+                 for p in batch if _storable(p.record)])
             for p in batch:
                 report.seen += 1
                 if p.reject_reason is not None:
-                    report.rejected += 1
-                    pending.rejects.append((run_id, self.loader, p.record.source, p.record.ref,
-                                            p.reject_reason, p.record.payload, now))
+                    self._reject(p, p.reject_reason, report, pending)
                     continue
                 self._classify(p, report, now, pending)
             pending.flush(db)
+
+    def _reject(self, p: Prepared, reason: str, report: LoadReport,
+                pending: "_PendingBatch") -> None:
+        report.rejected += 1
+        row = self.store.reject_row(stage=self.loader, source=p.record.source,
+                                    record_ref=p.record.ref, reason=reason,
+                                    payload=p.record.payload,
+                                    run_id=self.run.run_id if self.run else None)
+        if row is not None:
+            pending.rejects.append(row)
+
+    def _first_wins(self, p: Prepared, report: LoadReport, pending: "_PendingBatch") -> bool:
+        """False (and the record counted) when this run already read the same (source, id)."""
+        doc = p.document
+        r = p.record
+        content = hashlib.sha256(json.dumps(
+            {k: v for k, v in doc.items() if k not in VOLATILE}, ensure_ascii=False,
+            sort_keys=True, default=str).encode("utf-8")).hexdigest()
+        first = self.store.db.execute(
+            f"select content, ref from temp.{_KEYS} where ingestor = ? and source = ? "
+            "and source_id = ?", [self.token, r.source, r.source_id]).fetchone()
+        if first is None:
+            self.store.db.execute(f"insert into temp.{_KEYS} values (?, ?, ?, ?, ?)",
+                                  [self.token, r.source, r.source_id, content, safe_text(r.ref)])
+            return True
+        if first[0] == content:
+            report.unchanged += 1
+        else:
+            self._reject(p, f"conflicting duplicate: id {safe_text(r.source_id)!r} was first read "
+                            f"at {first[1]} with other content; the first one is kept (within a "
+                            "load the first record with an id wins)", report, pending)
+        return False
 
     def _classify(self, p: Prepared, report: LoadReport, now: str, pending: "_PendingBatch") -> None:
         db = self.store.db
@@ -320,11 +412,8 @@ class Ingestor:
         if doc.get("warnings"):
             report.warnings += 1
         r = p.record
-        key = (r.source, r.source_id)
-        if key in pending.seen_keys:  # the same record twice in one batch: keep the first
-            report.unchanged += 1
+        if not self._first_wins(p, report, pending):
             return
-        pending.seen_keys.add(key)
         existing = db.execute(
             "select doc_id from document_sources where source = ? and source_id = ?",
             [r.source, r.source_id]).fetchone()
@@ -336,9 +425,7 @@ class Ingestor:
                 report.unchanged += 1
                 return
             old_row = dict(zip([d[0] for d in cur.description], old))
-            volatile = {"tagged_at", "created_at", "updated_at", "fetched_at", "doc_id", "raw_id",
-                        "repost_of"}
-            changed = any(old_row.get(k) != v for k, v in doc.items() if k not in volatile)
+            changed = any(old_row.get(k) != v for k, v in doc.items() if k not in VOLATILE)
             if doc_id != doc["doc_id"] or not changed:
                 report.unchanged += 1
                 return
@@ -419,7 +506,6 @@ class _PendingBatch:
         self.sources: list[tuple] = []
         self.near: list[tuple] = []
         self.rejects: list[tuple] = []
-        self.seen_keys: set[tuple[str, str]] = set()
         self.by_hash: dict[str, tuple[str, str]] = {}
         self.signatures: dict[str, Any] = {}
         self.buckets: dict[tuple[int, str], list[str]] = {}
@@ -476,6 +562,27 @@ class _PendingBatch:
             "insert into search_index (rowid, doc_id, title, body) "
             "select rowid, doc_id, ?, ? from documents where doc_id = ?",
             [(p.search_title, p.search_body, p.document["doc_id"]) for p in touched])
+
+
+#: the connection's temporary table of (source, id) pairs read by each running ingest
+_KEYS = "zhengce_ingest_keys"
+
+
+def _ensure_keys_table(db) -> None:
+    db.execute(f"create temp table if not exists {_KEYS} (ingestor text, source text, "
+               "source_id text, content text, ref text, primary key (ingestor, source, source_id))")
+
+
+def _storable(record: SourceRecord) -> bool:
+    """Whether the record's text columns are valid Unicode (SQLite stores UTF-8 only)."""
+    try:
+        for value in (record.source, record.source_id, record.source_url, record.content_type,
+                      record.encoding, record.fetched_at):
+            if value is not None:
+                str(value).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _batched(items: Iterable, size: int) -> Iterator[list]:

@@ -17,7 +17,9 @@ import csv
 import gzip
 import io
 import json
+import os
 import sys
+import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,8 +29,8 @@ import yaml
 
 from zhengce.common.errors import UserError
 from .ingest import Ingestor, LoadReport, SourceRecord
-from zhengce.common.manifest import sha256_text
-from .store import Store
+from zhengce.common.manifest import sha256_bytes
+from .store import Store, safe_text
 
 CANONICAL_FIELDS = (
     "title", "text", "doc_number", "issuer", "issued_date", "published_date", "effective_date",
@@ -51,6 +53,8 @@ class Mapping:
     fields: dict[str, str]
     id_columns: list[str] = field(default_factory=list)
     source: str | None = None
+    #: fields mapped on the command line (--map): their columns must exist
+    required: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, spec: str | Path | None) -> "Mapping":
@@ -73,8 +77,9 @@ class Mapping:
         try:
             data = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
-            raise UserError(f"{where} is not valid YAML: {exc}") from exc
-        fields = data.get("fields")
+            raise UserError(f"{where} is not valid YAML ({' '.join(str(exc).split())}): write "
+                            "plain keys and values, see corpus/mappings/generic.yaml") from None
+        fields = data.get("fields") if isinstance(data, dict) else None
         if not isinstance(fields, dict) or not fields:
             raise UserError(f"{where}: needs a 'fields:' section mapping zhengce fields to columns")
         unknown = sorted(set(fields) - set(CANONICAL_FIELDS))
@@ -90,8 +95,9 @@ class Mapping:
                    id_columns=[str(c) for c in ids], source=data.get("source"))
 
     def with_overrides(self, pairs: list[str]) -> "Mapping":
-        """Apply ``field=column`` overrides from the command line."""
+        """Apply ``field=column`` overrides from the command line (each column must exist)."""
         fields = dict(self.fields)
+        required = list(self.required)
         for pair in pairs:
             if "=" not in pair:
                 raise UserError(f"--map {pair!r}: write it as field=column, e.g. --map title=标题")
@@ -102,9 +108,16 @@ class Mapping:
             if key not in CANONICAL_FIELDS:
                 raise UserError(f"--map {pair!r}: unknown field {key!r}; use one of {', '.join(CANONICAL_FIELDS)}")
             fields[key] = col
-        return Mapping(self.name, fields, list(self.id_columns), self.source)
+            required.append(key)
+        return Mapping(self.name, fields, list(self.id_columns), self.source, required)
 
     def check_columns(self, columns: list[str], where: str) -> None:
+        for key in self.required:
+            if self.fields[key] not in columns:
+                raise UserError(
+                    f"{where}: --map {key}={self.fields[key]}: there is no column "
+                    f"{self.fields[key]!r}; the columns are {', '.join(map(str, columns[:30]))}"
+                    f"{' …' if len(columns) > 30 else ''}")
         missing = [f"{k}←{v}" for k, v in self.fields.items() if v not in columns and k in ("text", "title")]
         if missing:
             raise UserError(
@@ -119,6 +132,9 @@ class Mapping:
             if value is None:
                 continue
             if isinstance(value, float) and value != value:  # NaN from spreadsheets
+                continue
+            if isinstance(value, (list, dict, bool)) or (key == "text" and not isinstance(value, str)):
+                out[key] = value  # not text: the ingest rejects the record, naming the field
                 continue
             value = str(value).strip() if not isinstance(value, str) else value
             if value == "":
@@ -136,7 +152,8 @@ class Mapping:
             return str(url)
         basis = json.dumps([row.get(self.fields.get(k, "\0")) for k in ("title", "doc_number", "text")],
                            ensure_ascii=False, default=str)
-        return "sha256:" + sha256_text(basis)[:24]
+        # surrogatepass: a record that is not valid Unicode still gets an id (and is rejected)
+        return "sha256:" + sha256_bytes(basis.encode("utf-8", "surrogatepass"))[:24]
 
 
 def builtin_mappings() -> list[str]:
@@ -149,7 +166,29 @@ def builtin_mappings() -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 def _open_binary(path: Path):
+    if path.is_dir():
+        raise UserError(f"{path} is a folder, not a file: load it with --format folder (or give "
+                        "the file inside it)")
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+#: what gzip raises for a truncated, corrupt or not-gzip file
+GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
+def _gzip_error(path: Path, exc: BaseException) -> UserError:
+    kind = "is truncated" if isinstance(exc, EOFError) else "is not a valid gzip file"
+    return UserError(f"{path} {kind} ({exc.__class__.__name__}: {exc or 'end of data'}); "
+                     "download or compress it again (or give the uncompressed file)")
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    """The file's lines as bytes; a broken .gz is a one-line UserError, never a traceback."""
+    with _open_binary(path) as fh:
+        try:
+            yield from fh
+        except GZIP_ERRORS as exc:
+            raise _gzip_error(path, exc) from None
 
 
 def _inner_suffix(path: Path) -> str:
@@ -165,7 +204,10 @@ def sniff_encoding(path: Path, declared: str | None = None) -> str:
             raise UserError(f"unknown encoding {declared!r}: use utf-8, gb18030, gbk or big5") from None
         return declared
     with _open_binary(path) as fh:
-        head = fh.read(1 << 20)
+        try:
+            head = fh.read(1 << 20)
+        except GZIP_ERRORS as exc:
+            raise _gzip_error(path, exc) from None
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     try:
@@ -214,60 +256,59 @@ class RowOrReject:
 
 def iter_csv_rows(path: Path, *, delimiter: str = ",", encoding: str | None = None) -> Iterator[RowOrReject]:
     enc = sniff_encoding(path, encoding)
-    with _open_binary(path) as fh:
-        lines = _DecodedLines(fh, enc)
-        reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    lines = _DecodedLines(_lines(path), enc)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise UserError(f"{path} is empty: nothing to load") from None
+    except csv.Error as exc:
+        raise UserError(f"{path}: the header line is not valid CSV ({exc}); check --delimiter") from None
+    header = [h.strip() for h in header]
+    yield RowOrReject(row={"__header__": header}, ref=f"{path}:1", payload=b"")
+    while True:
+        start = lines.line_no + 1
         try:
-            header = next(reader)
+            values = next(reader)
         except StopIteration:
-            raise UserError(f"{path} is empty: nothing to load") from None
+            break
         except csv.Error as exc:
-            raise UserError(f"{path}: the header line is not valid CSV ({exc}); check --delimiter") from None
-        header = [h.strip() for h in header]
-        yield RowOrReject(row={"__header__": header}, ref=f"{path}:1", payload=b"")
-        while True:
-            start = lines.line_no + 1
-            try:
-                values = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                # Skip to the next physical line; the broken row is rejected with its line.
-                ref = f"{path}:{start}"
-                yield RowOrReject(None, ref, f"line {start}".encode(), f"malformed CSV ({exc})")
-                continue
-            end = lines.line_no
-            ref = f"{path}:{start}" if start == end else f"{path}:{start}-{end}"
-            payload = json.dumps(values, ensure_ascii=False).encode("utf-8")
-            if any(n in lines.bad_lines for n in range(start, end + 1)):
-                yield RowOrReject(None, ref, payload,
-                                  f"bytes that are not valid {enc}; pass --encoding for this file")
-                continue
-            if not any(v.strip() for v in values):
-                continue  # blank line: not a record
-            if len(values) != len(header):
-                yield RowOrReject(None, ref, payload,
-                                  f"{len(values)} fields where the header has {len(header)}")
-                continue
-            yield RowOrReject(dict(zip(header, values)), ref, payload)
+            # Skip to the next physical line; the broken row is rejected with its line.
+            ref = f"{path}:{start}"
+            yield RowOrReject(None, ref, f"line {start}".encode(), f"malformed CSV ({exc})")
+            continue
+        end = lines.line_no
+        ref = f"{path}:{start}" if start == end else f"{path}:{start}-{end}"
+        payload = json.dumps(values, ensure_ascii=False).encode("utf-8")
+        if any(n in lines.bad_lines for n in range(start, end + 1)):
+            yield RowOrReject(None, ref, payload,
+                              f"bytes that are not valid {enc}; pass --encoding for this file")
+            continue
+        if not any(v.strip() for v in values):
+            continue  # blank line: not a record
+        if len(values) != len(header):
+            yield RowOrReject(None, ref, payload,
+                              f"{len(values)} fields where the header has {len(header)}")
+            continue
+        yield RowOrReject(dict(zip(header, values)), ref, payload)
 
 
 def iter_jsonl_rows(path: Path, *, encoding: str | None = None) -> Iterator[RowOrReject]:
     enc = sniff_encoding(path, encoding)
-    with _open_binary(path) as fh:
-        for line_no, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            ref = f"{path}:{line_no}"
-            try:
-                obj = json.loads(raw.decode(enc))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                yield RowOrReject(None, ref, raw, f"not a JSON object ({exc.__class__.__name__}: {exc})")
-                continue
-            if not isinstance(obj, dict):
-                yield RowOrReject(None, ref, raw, "JSON line is not an object")
-                continue
-            yield RowOrReject(obj, ref, raw.rstrip(b"\r\n"))
+    for line_no, raw in enumerate(_lines(path), start=1):
+        if not raw.strip():
+            continue
+        ref = f"{path}:{line_no}"
+        try:
+            obj = json.loads(raw.decode(enc))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            # ValueError: bad JSON or an integer too long to convert; RecursionError: nesting
+            yield RowOrReject(None, ref, raw, f"not a JSON object ({exc.__class__.__name__}: {exc})")
+            continue
+        if not isinstance(obj, dict):
+            yield RowOrReject(None, ref, raw, "JSON line is not an object")
+            continue
+        yield RowOrReject(obj, ref, raw.rstrip(b"\r\n"))
 
 
 def iter_xlsx_rows(path: Path, sheet: str | None = None) -> Iterator[RowOrReject]:
@@ -291,7 +332,7 @@ def iter_xlsx_rows(path: Path, sheet: str | None = None) -> Iterator[RowOrReject
             if values is None or all(v is None or str(v).strip() == "" for v in values):
                 continue
             row = {h: ("" if v is None else v) for h, v in zip(header, values)}
-            payload = json.dumps(row, ensure_ascii=False, default=str).encode("utf-8")
+            payload = json.dumps(row, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass")
             yield RowOrReject(row, f"{path}:{i}", payload)
     finally:
         wb.close()
@@ -317,9 +358,8 @@ def count_records(path: Path) -> int | None:
     if _inner_suffix(path) in (".xlsx", ".xlsm"):
         return None
     n = 0
-    with _open_binary(path) as fh:
-        for _ in fh:
-            n += 1
+    for _ in _lines(path):
+        n += 1
     return max(n - (0 if _inner_suffix(path) in (".jsonl", ".ndjson", ".json") else 1), 0)
 
 
@@ -433,12 +473,19 @@ def folder_records(folder: Path, *, source: str, metadata_csv: Path | None = Non
                 continue
             fields = {k: v for k, v in meta_mapping.apply(item.row).items() if k != "text"}
             sidecar[str(item.row["file"]).replace("\\", "/")] = fields
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES)
-    if not files:
+    files, outside = _folder_files(folder)
+    if not files and not outside:
         raise UserError(f"{folder} has no .txt/.html/.docx/.pdf files to load")
+    for path in outside:  # never read: /etc/passwd must not end up in an export
+        on_reject(RowOrReject(None, str(path), os.fsencode(os.readlink(path)),
+                              "skipped: a symbolic link to a file outside the folder"))
     for path in files:
         rel = path.relative_to(folder).as_posix()
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            on_reject(RowOrReject(None, str(path), b"", f"could not read the file: {exc.strerror}"))
+            continue
         try:
             text, title, enc = extract_file_text(path, data, encoding)
         except Exception as exc:  # a broken file is a reject, never a crash
@@ -448,6 +495,25 @@ def folder_records(folder: Path, *, source: str, metadata_csv: Path | None = Non
         fields.update(sidecar.get(rel, {}))
         yield SourceRecord(source=source, source_id=rel, fields=fields, payload=data,
                            content_type=_content_type(path), encoding=enc, record_ref=str(path))
+
+
+def _folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(document files, symbolic links that resolve outside the folder), sorted. Linked
+    folders are not entered."""
+    root = folder.resolve()
+    inside: list[Path] = []
+    outside: list[Path] = []
+    for dirpath, _dirs, names in os.walk(folder, followlinks=False):
+        for name in names:
+            path = Path(dirpath) / name
+            if path.suffix.lower() not in DOCUMENT_SUFFIXES:
+                continue
+            target = path.resolve()
+            if path.is_symlink() and not target.is_relative_to(root):
+                outside.append(path)
+            elif target.is_file():
+                inside.append(path)
+    return sorted(inside), sorted(outside)
 
 
 def _content_type(path: Path) -> str:
@@ -563,7 +629,13 @@ def load_path(store: Store, path: str | Path, *, mapping: str | Path | None = No
     p = Path(path)
     if not p.exists():
         raise UserError(f"{p} does not exist: check the path")
+    if metadata_csv is not None and not Path(metadata_csv).is_file():
+        raise UserError(f"--metadata {metadata_csv}: give a CSV file (a 'file' column plus "
+                        "metadata columns), not a folder or a missing path")
     fmt = fmt or detect_format(p)
+    if fmt == "table" and p.is_dir():
+        raise UserError(f"{p} is a folder: load it with --format folder (documents) or give "
+                        "the table file inside it")
     state: dict[str, Any] = {"run_id": None, "n_rejects": 0}
 
     def on_reject(item: RowOrReject) -> None:
@@ -591,6 +663,9 @@ def load_path(store: Store, path: str | Path, *, mapping: str | Path | None = No
     else:
         raise UserError(f"unknown --format {fmt!r}: use table, folder or lawrefbook")
 
+    if src != safe_text(src):
+        raise UserError(f"the source name {safe_text(src)!r} (from the file name) is not valid "
+                        "Unicode: rename the file or pass --source NAME")
     inputs: dict[str, Any] = {"path": str(p.resolve())}
     if p.is_file():
         inputs["sha256"] = p

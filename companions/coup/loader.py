@@ -213,6 +213,8 @@ def load_reign_monthly(store: Store, path: str | Path | None = None, *, run: Run
     path = Path(path) if path is not None else sample_path(REIGN_2019)
     frame = read_frame(path)
     version = detect_reign_version(frame.columns, path)
+    if frame.empty:
+        raise UserError(f"{path} has a header but no rows: give the full monthly REIGN file")
     frame = frame.copy()
     frame["reign_version"] = version
     report = load_table(store, path, table="coup_reign",

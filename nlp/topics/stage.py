@@ -85,7 +85,13 @@ class TopicsConfig:
             p = Path(path)
             if not p.is_file():
                 raise UserError(f"topics config {p} not found: give a YAML file (see nlp/topics_default.yaml)")
-            data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+            try:
+                data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:  # e.g. a !!python/... tag: safe_load refuses it
+                raise UserError(f"{p} is not a plain YAML settings file ({' '.join(str(exc).split())}); "
+                                "write plain keys and values (see nlp/topics_default.yaml)") from None
+            if not isinstance(data, dict):
+                raise UserError(f"{p}: expected 'setting: value' lines (see nlp/topics_default.yaml)")
             unknown = sorted(set(data) - set(cls.__dataclass_fields__))
             if unknown:
                 raise UserError(f"{p}: unknown setting(s) {', '.join(unknown)}; "

@@ -174,7 +174,7 @@ def test_search_finds_segmented_chinese(store):
     assert search(store, 'AND "专项资金" OR -').rows == []
 
 
-def test_bulk_load_builds_fts_once_and_a_crash_is_repaired(tmp_path):
+def test_bulk_load_builds_fts_once_and_a_crash_is_repaired(tmp_path, capsys):
     from zhengce.corpus.fts import suspend_fts_triggers
     from zhengce.corpus.search import search
     from zhengce.corpus.ingest import Ingestor, SourceRecord
@@ -190,14 +190,16 @@ def test_bulk_load_builds_fts_once_and_a_crash_is_repaired(tmp_path):
     assert len(search(store, "出口退税", limit=100).rows) == 30
     n_triggers = store.db.execute("select count(*) from sqlite_master where type = 'trigger'").fetchone()[0]
     assert n_triggers == 3
-    # simulate a crash after suspending the triggers: opening only migrates; the next search
-    # (or load) restores the triggers and rebuilds the index
+    # simulate a crash after suspending the triggers: the next open (issue 13: or load, or
+    # search) restores the triggers and rebuilds the index, and says so on stderr
     suspend_fts_triggers(store)
     store.db.execute("insert into search_index (doc_id, title, body) values ('x', '孤立', '孤立 文本')")
     store.db.conn.commit()
     store.close()
+    capsys.readouterr()
     store = Store.open(db)
-    assert store.db.execute("select count(*) from sqlite_master where type = 'trigger'").fetchone()[0] == 0
+    assert "full-text index suspended by a bulk load that did not finish" in capsys.readouterr().err
+    assert store.db.execute("select count(*) from sqlite_master where type = 'trigger'").fetchone()[0] == 3
     search(store, "出口退税")
     assert store.db.execute("select count(*) from sqlite_master where type = 'trigger'").fetchone()[0] == 3
     assert store.db.execute("select count(*) from search_index_fts where search_index_fts match '孤立'").fetchone()[0] == 1

@@ -98,6 +98,18 @@ def hostile_db(tmp_path):
     db = str(tmp_path / "h.db")
     res = _cli("load", str(src), "--db", db)
     assert res.returncode == 0, res.stderr
+    # The ingest rejects a title with control characters (issue 13: a record is stored or
+    # rejected), so the hostile title is put in place directly, as a database written before
+    # that check (or by another tool) may hold it: the output must still be safe.
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        assert "control character U+001B" in conn.execute("select reason from rejects").fetchone()[0]
+        conn.execute("insert into documents (doc_id, source, source_id, title, text) "
+                     "values ('hostile0000000h1', 'hostile', 'h1', ?, ?)", [HOSTILE_TITLE, rows[0]["text"]])
+        conn.execute("insert into search_index (rowid, doc_id, title, body) select rowid, doc_id, "
+                     "'点击 标题', '关于 出口 退税 的 通知 加强 出口 退税 管理' from documents "
+                     "where doc_id = 'hostile0000000h1'")
     return db
 
 

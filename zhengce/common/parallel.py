@@ -10,7 +10,9 @@ Every stage that spreads work over processes does it through :func:`make_executo
 Both offer :meth:`~LocalExecutor.map`: results come back in input order (``ordered=True``, what
 a single writer needs) or as they finish, with at most ``max_in_flight`` tasks submitted and
 not yet consumed, so a streamed corpus is never held whole. A worker process that dies (out of
-memory, killed) is a one-line :class:`WorkerDied` naming the fix, never a hang.
+memory, killed) is a one-line :class:`WorkerDied` naming the fix, never a hang. Workers die
+with their parent: on Linux each asks the kernel for SIGKILL when the process that started it
+ends (``PR_SET_PDEATHSIG``), so a ``kill -9`` of a parallel load leaves no orphan behind.
 
 Worker counts are spelled ``n_jobs`` (``--jobs`` on the command line) everywhere; ``None`` means
 every core this process may use.
@@ -18,9 +20,13 @@ every core this process may use.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import multiprocessing
 import os
+import signal
+import sys
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -50,6 +56,28 @@ def resolve_jobs(n_jobs: int | None) -> int:
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
         raise UserError(f"n_jobs must be a positive whole number or None (all cores), got {n_jobs!r}")
     return n_jobs
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """In a worker: be SIGKILLed when the parent process ends (Linux; elsewhere a no-op), and
+    exit now if it has already ended (the race between fork and this call)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no usable libc: the pool's own checks remain
+            pass
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _start_worker(parent_pid: int, initializer: Callable | None, initargs: tuple) -> None:
+    die_with_parent(parent_pid)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def fork_available() -> bool:
@@ -85,8 +113,9 @@ class LocalExecutor:
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context(self.start_method) if self.start_method else None
-            self._pool = ProcessPoolExecutor(self.n_jobs, mp_context=context,
-                                             initializer=self.initializer, initargs=self.initargs)
+            self._pool = ProcessPoolExecutor(
+                self.n_jobs, mp_context=context, initializer=_start_worker,
+                initargs=(os.getpid(), self.initializer, self.initargs))
         return self._pool
 
     def map(self, fn: Callable, items: Iterable, *, ordered: bool = True,
