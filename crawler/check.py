@@ -14,7 +14,7 @@ from parsel import Selector
 
 from zhengce.corpus.loaders import html_to_text
 
-from .extract import body_text, decode_page, extract_labels, looks_chinese, cjk_share
+from .extract import body_text, cjk_share, decode_page, extract_labels, looks_chinese, too_deep
 from .sitespec import SiteSpec, load_spec, select
 
 
@@ -81,7 +81,9 @@ def check_page(spec: str | SiteSpec, body: bytes, *, kind: str = "auto",
     body = body_text(body_sel)
     add(f"detail.body  {spec.detail_body}: {_show(body)}")
     if not body:
-        report.problems.append(f"detail.body {spec.detail_body!r} found no text")
+        reason = too_deep(text)
+        report.problems.append(f"detail.body {spec.detail_body!r} found no text"
+                               + (f": {reason}" if reason else ""))
     if spec.detail_title is not None:
         title = spec.detail_title.first(sel)
         add(f"detail.title  {spec.detail_title.describe()}: {_show(title)}")

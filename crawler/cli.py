@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -56,7 +57,13 @@ from zhengce.corpus.store import resolve_db_path
 @click.pass_context
 def crawl(ctx, sites, db, base_url, refresh, max_pages, no_throttle, start_urls, defaults,
           gaps_path, settings, progress, verbose):
-    """Crawl policy documents into the corpus (polite: robots.txt, throttled, resumable)."""
+    """Crawl policy documents into the corpus (polite: robots.txt, throttled, resumable).
+
+    \b
+    Examples:
+      zhengce crawl --sites govcn,ndrc,zhejiang --db data/zhengce.db
+      zhengce crawl --sites govcn --gaps out/coverage/gaps.csv --db data/zhengce.db
+    """
     if ctx.invoked_subcommand is not None:
         return
     from .runner import resolve_sites, run_crawl
@@ -163,7 +170,8 @@ def check(spec, spider_name, page_path, api_path, kind, url, as_json):
         raise UserError("crawl check SPEC: give --page FILE (a saved page of the site)")
     from .check import check_page
 
-    report = check_page(spec, _read_saved("--page", page_path), kind=kind, url=url)
+    with _unreadable("--page", page_path):
+        report = check_page(spec, _read_saved("--page", page_path), kind=kind, url=url)
     for line in report.lines:
         click.echo(line)
     if report.problems:
@@ -180,6 +188,17 @@ def _read_saved(option: str, path: str) -> bytes:
     return target.read_bytes()
 
 
+@contextmanager
+def _unreadable(option: str, path: str):
+    """A saved file that is not a page (binary, another encoding) or not JSON: one line."""
+    try:
+        yield
+    except ValueError as exc:   # undecodable bytes, invalid JSON (JSONDecodeError is one)
+        raise UserError(f"{option} {path}: cannot be read as a saved "
+                        f"{'API answer' if option == '--api-response' else 'HTML page'} ({exc}); "
+                        "check it is the right file, saved as the site served it") from None
+
+
 def _check_spider(name: str, page_path: str | None, api_path: str | None, url: str | None,
                   as_json: bool) -> None:
     from .spider_check import check_api, check_detail, report_json
@@ -187,9 +206,11 @@ def _check_spider(name: str, page_path: str | None, api_path: str | None, url: s
     if (page_path is None) == (api_path is None):
         raise UserError("crawl check --spider: give either --page FILE or --api-response FILE")
     if api_path is not None:
-        result = check_api(name, _read_saved("--api-response", api_path), url=url)
+        with _unreadable("--api-response", api_path):
+            result = check_api(name, _read_saved("--api-response", api_path), url=url)
     else:
-        result = check_detail(name, _read_saved("--page", page_path), url=url)
+        with _unreadable("--page", page_path):
+            result = check_detail(name, _read_saved("--page", page_path), url=url)
     if as_json:
         click.echo(report_json(result))
         return
@@ -242,8 +263,7 @@ def verify(db, sites, older_than, base_url, no_throttle, settings, verbose):
 
     \b
     Example:
-      zhengce crawl --sites govcn --gaps out/coverage/gaps.csv --db data/zhengce.db
-    zhengce crawl verify --db data/zhengce.db --sites govcn --older-than 30d
+      zhengce crawl verify --db data/zhengce.db --sites govcn --older-than 30d
     """
     from .verify import parse_age, run_verify
 

@@ -159,6 +159,40 @@ def find_doc_number(text: str, *, title: str | None = None, head_lines: int = 6)
 _TAG = re.compile(r"<[^>]+>")
 
 
+#: libxml2 (through parsel, with huge_tree) drops every element nested deeper than this: a page
+#: built that deep loses its body silently, so a miss on such a page names the limit
+PARSER_MAX_DEPTH = 2048
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
+#: elements that are never opened for long: void elements and the ones HTML closes implicitly
+_NOT_NESTING = frozenset("area base br col embed hr img input link meta param source track wbr "
+                         "p li dt dd tr td th option".split())
+
+
+def nesting_depth(html: str) -> int:
+    """The deepest nesting of elements in ``html``, from its tags (no parse: the parser is what
+    gives up on deep pages)."""
+    depth = deepest = 0
+    for closing, name, self_closing in _TAG.findall(html):
+        if name.lower() in _NOT_NESTING or self_closing:
+            continue
+        if closing:
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def too_deep(html: str) -> str | None:
+    """Why a selector may have found nothing on ``html``: its nesting is past the parser's limit
+    (None when it is not)."""
+    depth = nesting_depth(html)
+    if depth < PARSER_MAX_DEPTH - 4:   # html, body and a few wrappers count too
+        return None
+    return (f"the page nests elements {depth:,} deep, past the HTML parser's limit of "
+            f"{PARSER_MAX_DEPTH:,} (libxml2): everything deeper was dropped")
+
+
 def strip_tags(value: str | None) -> str:
     """``<em>汽车</em>产业`` -> ``汽车产业`` (search APIs highlight query words)."""
     return clean_value(_TAG.sub("", value or ""))

@@ -35,8 +35,8 @@ class ValidatePipeline:
             return item
         problems = []
         if not str(item.fields.get("text") or "").strip():
-            problems.append("empty document: " + ("; ".join(f"{m} found nothing" for m in item.missing)
-                                                  or "the body is empty"))
+            misses = [m if "found nothing" in m else f"{m} found nothing" for m in item.missing]
+            problems.append("empty document: " + ("; ".join(misses) or "the body is empty"))
         if not str(item.fields.get("title") or "").strip():
             problems.append("no title on the page nor in the list")
         if not problems:

@@ -56,6 +56,8 @@ class SpiderCheck:
         head = self.text[:80].replace("\n", " ⏎ ")
         tail = self.text[-80:].replace("\n", " ⏎ ")
         out.append(f"  text: {len(self.text)} chars; head {head!r}; tail {tail!r}")
+        if self.hints.get("too_deep"):
+            out.append(f"  why: {self.hints['too_deep']}")
         for att in self.attachments:
             out.append(f"  attachment {att['url']} ({att['format']}): {att['extraction']}")
         for name, info in self.selectors.items():

@@ -29,7 +29,7 @@ from zhengce.corpus.store import utcnow
 
 from ..attachments import is_attachment_url
 from ..cleanup import clean_body
-from ..extract import body_text, decode_page, strip_tags
+from ..extract import body_text, decode_page, strip_tags, too_deep
 from ..items import AttachmentItem, DocumentItem, PageItem, RejectItem
 from ..resolve import resolve_fields
 
@@ -229,7 +229,11 @@ class PolicySpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"zhengce/{self.name}/{what}", count)
             hints[what] = count
         if not text:
-            missing.append(self.miss("body", body_selector))
+            label, reason = self.miss("body", body_selector), too_deep(page.text)
+            if reason:   # the parser dropped the body: say so, or the miss looks like a template change
+                hints["too_deep"] = reason
+                label = f"{label} found nothing ({reason})"
+            missing.append(label)
             self.crawler.stats.inc_value(f"zhengce/{self.name}/empty_body")
         first_published = page.sel.css("meta[name=firstpublishedtime]::attr(content)").get()
         origin = resolve_fields(merged, text, defaults=self.defaults,
