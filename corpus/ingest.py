@@ -42,6 +42,7 @@ from zhengce.common.progress import Progress
 from .fts import finish_bulk_index, restore_fts_triggers, suspend_fts_triggers
 from .reference import build_reference_tables
 from .store import DOCUMENT_COLUMNS, Run, Store, safe_text, to_json, utcnow
+from .tagging.traditional import CONVERTED_WARNING, to_simplified
 
 MAX_TEXT_CHARS = 5_000_000
 #: records per write transaction
@@ -173,9 +174,10 @@ def prepare_record(record: SourceRecord, *, index_text: bool = True) -> Prepared
         prepared.document = doc
         prepared.sectors = sectors
         prepared.signature = signature_to_blob(minhash(folded, folded=True))
-        if index_text:
+        if index_text:   # a Traditional text is indexed in Simplified form (tag_fields said so)
+            converted = CONVERTED_WARNING in (doc.get("warnings") or "")
             prepared.search_title = segment_for_index(doc["title"])
-            prepared.search_body = segment_for_index(text)
+            prepared.search_body = segment_for_index(to_simplified(text) if converted else text)
     except RecordError as exc:
         prepared.reject_reason = str(exc)
     return prepared

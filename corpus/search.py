@@ -24,6 +24,7 @@ from typing import Callable
 from zhengce.common.errors import UserError
 from .fts import restore_fts_triggers, segment_for_index
 from .store import Store
+from .tagging.traditional import to_simplified
 
 #: the most rows one search returns (``--limit``); the total count is always given in full
 MAX_LIMIT = 100_000
@@ -120,7 +121,8 @@ def search(store: Store, query: str, *, limit: int = 20, where: str | None = Non
     of the body, and the total number of matching documents."""
     check_limit(limit)
     restore_fts_triggers(store)  # an index left stale by a crashed bulk load would miss rows
-    expr = fts_query(query, index_words_containing(store))
+    # the index holds Simplified text (Traditional documents are converted): so is the query
+    expr = fts_query(to_simplified(query), index_words_containing(store))
     condition = f"search_index_fts match ? {('and ' + where) if where else ''}"
     joins = """from search_index_fts
         join search_index s on s.rowid = search_index_fts.rowid

@@ -17,6 +17,7 @@ from . import tagging
 from .gazetteer import Gazetteer
 from .sectors import match_sectors
 from .store import to_json
+from .tagging.traditional import CONVERTED_WARNING, is_traditional, simplified_fields
 
 TAG_VERSION = 1
 
@@ -60,6 +61,9 @@ def tag_fields(fields: dict[str, Any], hints: dict[str, Any] | None = None,
     gaz = gazetteer or Gazetteer.default()
     warnings: list[str] = []
     out: dict[str, Any] = {}
+    if is_traditional(f"{fields.get('title') or ''}\n{fields.get('text') or ''}"):
+        fields = simplified_fields(fields)
+        warnings.append(CONVERTED_WARNING)
 
     title = _clean(fields.get("title"))
     if title:
