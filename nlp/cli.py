@@ -633,7 +633,7 @@ def score_cmd(folder, scheme_path, scheduler, n_jobs, progress):
               help="A folder from shards train --model/--config: write its topic run as make "
                    "topics does (labels, topics, strategy shares, dictionary measure).")
 @click.option("--out", "out_dir", default=None,
-              help="With --model: folder of the topic tables (default: the config's out_dir).")
+              help="Folder of the topic tables, with --model (default: the config's out_dir).")
 def import_cmd(folder, db_path, kinds, model_path, out_dir):
     """Import result shards (tokens, doc_topics, dictionary_scores) into the store; re-running
     changes nothing. With --model: the topic run of that model, so zhengce report works as
