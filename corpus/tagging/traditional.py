@@ -27,7 +27,10 @@ def _traditional_only() -> re.Pattern:
     chars = []
     for line in table.read_text(encoding="utf-8").splitlines():
         key, _, simplified = line.partition("\t")
-        if len(key) == 1 and key not in simplified.split():
+        # Basic Multilingual Plane only: one astral character in the class makes the regex
+        # ~100x slower (0.8 ms a document instead of 7 µs), and a Traditional text always has
+        # BMP characters of its own
+        if len(key) == 1 and key not in simplified.split() and ord(key) <= 0xFFFF:
             chars.append(key)
     return re.compile("[" + "".join(map(re.escape, chars)) + "]")
 
