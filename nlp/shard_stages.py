@@ -8,6 +8,8 @@ Each stage is a small picklable parameter holder: the client sends it to the wor
 
 from __future__ import annotations
 
+import abc
+
 import hashlib
 import os
 import socket
@@ -44,7 +46,7 @@ def document_seed(random_state: int, doc_id: str) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
-class Stage:
+class Stage(abc.ABC):
     """One parallel stage. Subclasses are small picklable parameter holders: the client sends
     them to the workers, where :meth:`setup` builds the heavy state once per process."""
 
@@ -54,21 +56,21 @@ class Stage:
     #: run-keyed output (doc_topics, dictionary_scores) gets a run id; its runs-table stage name
     run_stage: str | None = None
 
+    @abc.abstractmethod
     def fingerprint(self) -> str:
         """Hash of everything that determines the output of a task given its input shard."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def params(self) -> dict:
         """Parameters recorded in the output manifest (and the imported run)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def setup(self) -> Any:
         """Worker-side state (segmenter, model …), built once per worker process and thread."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def process(self, state: Any, table, run_id: str | None) -> tuple[Any, dict]:
         """Turn one input table into ``(output table or value, summary dict)``."""
-        raise NotImplementedError
 
     def merge_summary(self, total: dict, part: dict) -> None:
         """Fold one task's summary into the stage total (counters by default)."""
