@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import json
 import logging
 import sys
@@ -69,7 +70,7 @@ class ModelNotFittedError(UserError, NotFittedError):
     """
 
 
-class BaseTopicModel(BaseEstimator):
+class BaseTopicModel(BaseEstimator, abc.ABC):
     """Shared plumbing: parameters, validation, persistence, manifest. Not used directly.
 
     A scikit-learn estimator: ``__init__`` only stores its parameters (checked in ``fit``), so
@@ -147,8 +148,9 @@ class BaseTopicModel(BaseEstimator):
         return [[self.vocabulary_[v] for v in row] for row in order]
 
     # -- manifest ------------------------------------------------------------------------------
+    @abc.abstractmethod
     def _determinism(self) -> tuple[bool, str]:
-        raise NotImplementedError
+        """``(deterministic, why)``: whether the same seed gives the same fit, and the reason."""
 
     def _extra_manifest(self) -> dict[str, Any]:
         return {}
@@ -184,11 +186,13 @@ class BaseTopicModel(BaseEstimator):
                     "per_word_bound_", "bound_kind_", "fit_warnings_", "fit_seconds_")
     _SAVED_ARRAYS = ("topic_word_", "doc_topic_", "word_counts_")
 
+    @abc.abstractmethod
     def _native_save(self, folder: Path) -> None:
-        raise NotImplementedError
+        """Save the library's own model file(s) into ``folder`` (what ``transform`` needs)."""
 
+    @abc.abstractmethod
     def _native_load(self, folder: Path) -> None:
-        raise NotImplementedError
+        """Load what :meth:`_native_save` wrote."""
 
     def save(self, path) -> Path:
         """Save to a folder: ``model.json`` (params, attributes, manifest), ``arrays.npz`` (β, θ,
