@@ -108,6 +108,15 @@ def make_doc_id(source: str, source_id: str) -> str:
     return sha256_text(f"{source}\x1f{source_id}")[:16]
 
 
+def canonical_key(doc: dict) -> tuple[str, str, str]:
+    """Which of several copies of one text (the same ``dedupe_hash``, from different sources)
+    is the document: the earliest published (``published_date``, else ``issued_date``; undated
+    last), then the source, then the source's id. A total order over the copies, so the choice
+    does not depend on the order in which a crawl's sites or a load's files deliver them."""
+    date = doc.get("published_date") or doc.get("issued_date") or "9999-99-99"
+    return (str(date), str(doc.get("source") or ""), str(doc.get("source_id") or ""))
+
+
 def raw_id_for(record: SourceRecord) -> str:
     # surrogatepass: an id that is not valid Unicode still hashes (its record is rejected)
     return sha256_bytes(record.source.encode("utf-8", "surrogatepass") + b"\x1f"
@@ -219,6 +228,11 @@ class LoadReport:
     unchanged: int = 0
     duplicates: int = 0
     near_duplicates: int = 0
+    #: stored documents whose text arrived again, published earlier, from another source: the
+    #: earlier copy became the document, the stored one its duplicate (counted in *stored*)
+    replaced: int = 0
+    #: per source, its stored documents that became duplicates of an earlier copy this way
+    demoted: dict[str, int] = field(default_factory=dict)
     rejected: int = 0
     warnings: int = 0
     seconds: float = 0.0
@@ -227,7 +241,8 @@ class LoadReport:
 
     def as_dict(self) -> dict:
         out = {k: getattr(self, k) for k in ("source", "seen", "stored", "updated", "unchanged",
-                                             "duplicates", "near_duplicates", "rejected",
+                                             "duplicates", "near_duplicates", "replaced",
+                                             "rejected",
                                              "warnings", "seconds")}
         out["peak_memory"] = self.memory.as_dict()
         return out
@@ -243,6 +258,8 @@ class LoadReport:
                 f"stored {pct(self.stored)}, updated {pct(self.updated)}, "
                 f"unchanged {pct(self.unchanged)}, duplicates {pct(self.duplicates)}, "
                 f"rejected {pct(self.rejected)}; near-duplicates flagged {self.near_duplicates:,}; "
+                + (f"earlier copies that took a stored document's place {self.replaced:,}; "
+                   if self.replaced else "") +
                 f"records with unparsed fields {self.warnings:,}; {self.memory.line()}")
 
 
@@ -254,7 +271,10 @@ class Ingestor:
     - *updated*: the same (source, source_id) seen before with a different text or metadata;
     - *unchanged*: seen before, identical;
     - *duplicates*: a new (source, source_id) whose text equals a stored document's text: stored
-      once, with this record added to ``document_sources`` (relation ``duplicate``);
+      once, with this record added to ``document_sources`` (relation ``duplicate``). Which copy
+      is the document is :func:`canonical_key`'s choice (the earliest published), whatever the
+      order of arrival: a copy published earlier than the stored one is *stored* and takes its
+      place (counted in *replaced*), and the stored one's record becomes the duplicate;
     - *rejected*: put in ``rejects`` with the reason (once: the same reject is not stored
       again), including a record whose (source, id) this ingest already read with other content
       (the first one wins; read again unchanged, it counts as *unchanged*);
@@ -274,6 +294,7 @@ class Ingestor:
         self.progress = progress
         self.loader = loader
         self.total = total
+        self._reference_columns: list[tuple[str, str]] | None = None
 
     # -- public -----------------------------------------------------------------------------------
     def ingest(self, records: Iterable[SourceRecord], source: str) -> LoadReport:
@@ -440,20 +461,33 @@ class Ingestor:
         # The same text from *another* source is one document with two provenances. Within one
         # source, two records with their own ids are kept apart (the source says they are two
         # documents, e.g. one law filed under two folders) and flagged as identical instead.
+        # Which copy is *the* document does not depend on arrival order: the earliest
+        # publication (see canonical_key); a later-arriving earlier one takes the document over.
         same = pending.by_hash.get(doc["text_hash"])
         if same is None:
-            row = db.execute("select doc_id, source from documents where text_hash = ? "
-                             "order by rowid limit 1", [doc["text_hash"]]).fetchone()
-            same = (row[0], row[1]) if row else None
+            row = db.execute("select doc_id, source, published_date, issued_date, source_id "
+                             "from documents where text_hash = ? order by rowid limit 1",
+                             [doc["text_hash"]]).fetchone()
+            same = (row[0], row[1], canonical_key(dict(zip(
+                ("doc_id", "source", "published_date", "issued_date", "source_id"), row)))) \
+                if row else None
         doc["created_at"] = doc["updated_at"] = now
+        handed_over = False
         if same and same[1] != r.source:
-            pending.sources.append((same[0], r.source, r.source_id, r.source_url, p.raw_id, now,
-                                    "duplicate"))
-            report.duplicates += 1
-            return
-        if same:
-            near: tuple[str, float, str] | None = (same[0], 1.0, "identical text (same source)")
-        else:
+            if canonical_key(doc) >= same[2]:
+                pending.sources.append((same[0], r.source, r.source_id, r.source_url, p.raw_id,
+                                        now, "duplicate"))
+                report.duplicates += 1
+                return
+            # the same text: the stored copy's near-duplicate flags (now naming this one) stand
+            doc["repost_of"] = self._hand_over(same[0], doc["doc_id"], pending)
+            report.replaced += 1
+            report.demoted[same[1]] = report.demoted.get(same[1], 0) + 1
+            handed_over = True
+        near: tuple[str, float, str] | None = None
+        if same and not handed_over:
+            near = (same[0], 1.0, "identical text (same source)")
+        elif not handed_over:
             found = self._near_duplicate(p, pending)
             near = (found[0], found[1], f"minhash64-char5 >= {NEAR_DUPLICATE_THRESHOLD}") if found else None
         if near is not None:
@@ -461,13 +495,51 @@ class Ingestor:
             pending.near.append((doc["doc_id"], near[0], near[1], near[2]))
             report.near_duplicates += 1
         pending.new.append(p)
-        pending.by_hash.setdefault(doc["text_hash"], (doc["doc_id"], r.source))
+        pending.by_hash.setdefault(doc["text_hash"], (doc["doc_id"], r.source, canonical_key(doc)))
         if p.signature is not None:
             sig = blob_to_signature(p.signature)
             pending.signatures[doc["doc_id"]] = sig
             for band, bucket in enumerate(band_buckets(sig)):
                 pending.buckets.setdefault((band, bucket), []).append(doc["doc_id"])
         report.stored += 1
+
+    def _hand_over(self, old_id: str, new_id: str, pending: "_PendingBatch") -> str | None:
+        """The stored copy ``old_id`` of a text stops being the document: a copy published
+        earlier (``new_id``, about to be stored) takes its place. Everything that refers to the
+        document follows it to ``new_id`` (provenance, near-duplicate flags, crawl state, later
+        stages' rows), the old copy's source becomes a ``duplicate`` provenance row, and the rows
+        derived from its text (sectors, MinHash, search index) go; the new copy writes its own.
+        Returns the old copy's ``repost_of``, which the new copy inherits (same text)."""
+        db = self.store.db
+        pending.flush(db)  # the old copy may be in this batch: write it first, then move it
+        pending.clear()
+        repost_of = db.execute("select repost_of from documents where doc_id = ?",
+                               [old_id]).fetchone()[0]
+        for table in ("documents", "document_sectors", "minhash", "minhash_bands", "search_index"):
+            db.execute(f"delete from [{table}] where doc_id = ?", [old_id])
+        for table, column in self._references():
+            db.execute(f"update or replace [{table}] set [{column}] = ? where [{column}] = ?",
+                       [new_id, old_id])
+        db.execute("update document_sources set relation = 'duplicate' "
+                   "where doc_id = ? and relation = 'original'", [new_id])
+        return repost_of
+
+    def _references(self) -> list[tuple[str, str]]:
+        """(table, column) of every column that names a document by its id, other than the
+        documents' own key and the rows derived from its text (read from the schema, so the
+        tables of later stages — tokens, topics, crawl state — are included as they come)."""
+        if self._reference_columns is None:
+            derived = {"documents", "document_sectors", "minhash", "minhash_bands", "search_index"}
+            found = [("documents", "repost_of")]
+            for (name,) in self.store.db.execute(
+                    "select name from sqlite_master where type = 'table' and "
+                    "sql not like 'CREATE VIRTUAL%' order by name"):
+                if name in derived:
+                    continue
+                columns = [row[1] for row in self.store.db.execute(f"pragma table_info([{name}])")]
+                found += [(name, c) for c in ("doc_id", "similar_doc_id") if c in columns]
+            self._reference_columns = found
+        return self._reference_columns
 
     def _near_duplicate(self, p: Prepared, pending: "_PendingBatch") -> tuple[str, float] | None:
         if p.signature is None:
@@ -508,9 +580,12 @@ class _PendingBatch:
         self.sources: list[tuple] = []
         self.near: list[tuple] = []
         self.rejects: list[tuple] = []
-        self.by_hash: dict[str, tuple[str, str]] = {}
+        self.by_hash: dict[str, tuple[str, str, tuple]] = {}
         self.signatures: dict[str, Any] = {}
         self.buckets: dict[tuple[int, str], list[str]] = {}
+
+    def clear(self) -> None:
+        self.__init__()
 
     def flush(self, db) -> None:
         if self.rejects:

@@ -216,6 +216,11 @@ class StoreWriter:
             report = LoadReport(source=site)
             write_prepared([p for _, p in pairs], report)
             self.counts[site].add_report(report)
+            # a site's stored document that an earlier-published copy replaced is now that
+            # copy's duplicate: the counts follow, so they do not depend on arrival order
+            for other, n in report.demoted.items():
+                self.counts[other].stored -= n
+                self.counts[other].duplicates += n
         # 2. their crawl state, after them
         now = utcnow()
         with db.conn:

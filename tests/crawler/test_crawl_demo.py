@@ -284,17 +284,15 @@ def test_refresh_fetches_again_and_finds_nothing_changed(crawled):
 
 
 def _document_set(db: Path) -> tuple[set, set]:
-    """What a crawl stored, independent of arrival order: every URL with its text, and the
-    metadata of each text stored from one URL only (when a repost and its original arrive in
-    another order, the other copy becomes the document row)."""
-    by_url = set(query(db, "select s.source_url, d.text_hash from document_sources s "
+    """What a crawl stored: every URL with its text and relation, and every document's
+    metadata. Both are independent of arrival order: when a repost and its original arrive in
+    another order, the earliest published copy is still the document (ingest.canonical_key)."""
+    by_url = set(query(db, "select s.source_url, s.relation, d.text_hash from document_sources s "
                            "join documents d using (doc_id)"))
-    single = set(query(db, """select s.source_url, d.text_hash, d.title, d.doc_number,
-                                     d.issued_date, d.published_date, d.level, d.province
-                              from document_sources s join documents d using (doc_id)
-                              where d.doc_id not in (select doc_id from document_sources
-                                                     where relation = 'duplicate')"""))
-    return by_url, single
+    documents = set(query(db, """select doc_id, source, source_id, source_url, text_hash, title,
+                                        doc_number, issued_date, published_date, level, province
+                                 from documents"""))
+    return by_url, documents
 
 
 def test_sigkill_mid_crawl_then_resume_gives_the_same_documents(crawled, tmp_path):
