@@ -2,6 +2,7 @@
 
     python tests/bench/bench_million.py [--n 1000000] [--rows 5000] [--jobs 2]
                                         [--config topics.yaml] [--max-train-docs N]
+                                        [--from STEP]
 
 Corpus: the real-text benchmark corpus (LawRefBook texts cut to policy-document length, median
 about 2,500 characters; tests/bench/corpora.py), ``--n`` documents, loaded into a fresh store
@@ -131,6 +132,12 @@ store.close()
 """
 
 
+STEPS = ("load", "export", "segment", "dictionary", "bow", "train", "infer", "import")
+#: what each shard step writes under the shards folder (removed when a resumed run redoes it)
+OUTPUTS = {"segment": ("tokens",), "dictionary": ("dictionary.gensim", "dictionary.json"),
+           "bow": ("bow",), "infer": ("doc_topics",)}
+
+
 def _wait_for(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -224,10 +231,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-train-docs", type=int, default=None,
                         help="override the config's dmr_max_train_docs (a small --n needs a "
                              "smaller sample to exercise inference)")
+    parser.add_argument("--from", dest="start", choices=STEPS, default=STEPS[0],
+                        help="resume at this step: the earlier steps' rows are read from the "
+                             "interrupted run's out/bench/million_<n>.partial.json and their "
+                             "outputs (store, shards, model) must be in place")
     args = parser.parse_args(argv)
     n = args.n
     base = OUT / f"million_{n}"
     base.mkdir(parents=True, exist_ok=True)
+    partial = OUT / f"million_{n}.partial.json"
     db, root, model = str(base / "corpus.db"), str(base / "shards"), str(base / "dmr")
     overrides = {"model": "dmr", "dmr_max_train_docs": args.max_train_docs}
     if args.config is None:
@@ -235,28 +247,53 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: v for k, v in overrides.items() if v is not None}
     fmt = {"db": db, "root": root, "model": model, "rows": args.rows, "workers": args.jobs,
            "config": args.config, "overrides": overrides, "topics_out": str(base / "topics")}
-    started = time.perf_counter()
-    corpus = real_text_corpus(n)
-    print(f"corpus {corpus} ({time.perf_counter() - started:.0f} s to build or find)", flush=True)
     rows: list[dict] = []
+    todo = STEPS[STEPS.index(args.start):]
+    if args.start != STEPS[0]:
+        if not partial.is_file():
+            parser.error(f"--from {args.start}: no {partial} of an interrupted run to resume")
+        done = json.loads(partial.read_text(encoding="utf-8"))["rows"]
+        rows = [r for r in done if r["step"] not in todo]
+        missing = [s for s in STEPS[:STEPS.index(args.start)] if s not in {r["step"] for r in rows}]
+        if missing:
+            parser.error(f"--from {args.start}: {partial} lacks the steps {missing}")
+        # a shard stage skips the shards it already did: remove what the steps to redo wrote,
+        # so each is measured doing its whole work
+        for step in todo:
+            for name in OUTPUTS.get(step, ()):
+                target = Path(root) / name
+                shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
 
     def keep(row: dict) -> None:
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False, default=str), flush=True)
+        # each finished step is saved, so a run stopped later can resume (--from)
+        partial.write_text(json.dumps({"rows": rows}, ensure_ascii=False, default=str),
+                           encoding="utf-8")
 
-    keep(step_row("load", n, measure(LOAD.format(path=str(corpus), **fmt), timeout=6 * 3600),
-                  False))
-    keep(step_row("export", n, measure(EXPORT.format(**fmt), timeout=3600), False))
-    shutil.rmtree(model, ignore_errors=True)
+    if "load" in todo:
+        started = time.perf_counter()
+        corpus = real_text_corpus(n)
+        print(f"corpus {corpus} ({time.perf_counter() - started:.0f} s to build or find)",
+              flush=True)
+        keep(step_row("load", n, measure(LOAD.format(path=str(corpus), **fmt),
+                                         timeout=6 * 3600), False))
+    if "export" in todo:
+        keep(step_row("export", n, measure(EXPORT.format(**fmt), timeout=3600), False))
     for step, code in (("segment", SEGMENT), ("dictionary", DICTIONARY), ("bow", BOW)):
+        if step in todo:
+            with dask_cluster(base / "dask", args.jobs) as address:
+                res = measure(code.format(address=address, **fmt), timeout=6 * 3600)
+            keep(step_row(step, n, res, True))
+    if "train" in todo:
+        shutil.rmtree(model, ignore_errors=True)
+        res = measure(TRAIN.format(**fmt), timeout=6 * 3600)
+        keep(step_row("train", n, res, False, **res["result"]))
+    if "infer" in todo:
         with dask_cluster(base / "dask", args.jobs) as address:
-            res = measure(code.format(address=address, **fmt), timeout=6 * 3600)
-        keep(step_row(step, n, res, True))
-    res = measure(TRAIN.format(**fmt), timeout=6 * 3600)
-    keep(step_row("train", n, res, False, **res["result"]))
-    with dask_cluster(base / "dask", args.jobs) as address:
-        res = measure(INFER.format(address=address, **fmt), timeout=6 * 3600)
-    keep(step_row("infer", n, res, True, inferred=res["result"]["summary"].get("inferred", 0)))
+            res = measure(INFER.format(address=address, **fmt), timeout=6 * 3600)
+        keep(step_row("infer", n, res, True,
+                      inferred=res["result"]["summary"].get("inferred", 0)))
     res = measure(IMPORT.format(**fmt), timeout=6 * 3600)
     keep(step_row("import", n, res, False, shares=res["result"]["shares"]))
     total = sum(r["wall_s"] for r in rows)
@@ -273,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         print_table("growth between recorded sizes: time ~ N^b", exponents,
                     ["step", "sizes", "time_exponent", "memory_ratio"])
     print(f"results: {record(f'million_{n}', rows)}")
+    partial.unlink(missing_ok=True)
     return 0
 
 
