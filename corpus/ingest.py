@@ -45,6 +45,10 @@ from .store import DOCUMENT_COLUMNS, Run, Store, safe_text, to_json, utcnow
 from .tagging.traditional import CONVERTED_WARNING, to_simplified
 
 MAX_TEXT_CHARS = 5_000_000
+#: near_duplicates.method of a flag between two records of one source with the same text
+IDENTICAL = "identical text (same source)"
+#: near_duplicates.method of a MinHash flag
+NEAR = f"minhash64-char5 >= {NEAR_DUPLICATE_THRESHOLD}"
 #: records per write transaction
 BATCH_SIZE = 500
 #: a load of at least this many records into an empty index builds the index once at the end
@@ -278,7 +282,8 @@ class Ingestor:
     - *rejected*: put in ``rejects`` with the reason (once: the same reject is not stored
       again), including a record whose (source, id) this ingest already read with other content
       (the first one wins; read again unchanged, it counts as *unchanged*);
-    - near-duplicates (MinHash Jaccard >= 0.8 to an earlier document) are stored and flagged.
+    - near-duplicates (MinHash Jaccard >= 0.8) are stored and flagged: ``repost_of`` names the
+      most similar copy published earlier (ties: the earliest), whatever the order of arrival.
     """
 
     def __init__(self, store: Store, *, run: Run | None = None, batch_size: int | None = None,
@@ -479,42 +484,47 @@ class Ingestor:
                                         now, "duplicate"))
                 report.duplicates += 1
                 return
-            # the same text: the stored copy's near-duplicate flags (now naming this one) stand
-            doc["repost_of"] = self._hand_over(same[0], doc["doc_id"], pending)
+            self._hand_over(same[0], doc["doc_id"], pending)
             report.replaced += 1
             report.demoted[same[1]] = report.demoted.get(same[1], 0) + 1
             handed_over = True
+        key = canonical_key(doc)
         near: tuple[str, float, str] | None = None
-        if same and not handed_over:
-            near = (same[0], 1.0, "identical text (same source)")
-        elif not handed_over:
-            found = self._near_duplicate(p, pending)
-            near = (found[0], found[1], f"minhash64-char5 >= {NEAR_DUPLICATE_THRESHOLD}") if found else None
+        later: list[tuple[str, float, str]] = []
+        if p.signature is not None:
+            near, later = self._near_duplicates(p, key, pending)
+        elif same and not handed_over:  # too short to sign: the identical one found by hash
+            near = (same[0], 1.0, IDENTICAL)
         if near is not None:
             doc["repost_of"] = near[0]
-            pending.near.append((doc["doc_id"], near[0], near[1], near[2]))
+            pending.near[doc["doc_id"]] = near
             report.near_duplicates += 1
         pending.new.append(p)
-        pending.by_hash.setdefault(doc["text_hash"], (doc["doc_id"], r.source, canonical_key(doc)))
+        pending.docs[doc["doc_id"]] = p
+        pending.by_hash.setdefault(doc["text_hash"], (doc["doc_id"], r.source, key))
         if p.signature is not None:
             sig = blob_to_signature(p.signature)
             pending.signatures[doc["doc_id"]] = sig
             for band, bucket in enumerate(band_buckets(sig)):
                 pending.buckets.setdefault((band, bucket), []).append(doc["doc_id"])
+        for other, sim, method in later:
+            self._repoint(other, doc["doc_id"], sim, method, key, pending, report)
         report.stored += 1
 
-    def _hand_over(self, old_id: str, new_id: str, pending: "_PendingBatch") -> str | None:
+    def _hand_over(self, old_id: str, new_id: str, pending: "_PendingBatch") -> None:
         """The stored copy ``old_id`` of a text stops being the document: a copy published
         earlier (``new_id``, about to be stored) takes its place. Everything that refers to the
         document follows it to ``new_id`` (provenance, near-duplicate flags, crawl state, later
         stages' rows), the old copy's source becomes a ``duplicate`` provenance row, and the rows
         derived from its text (sectors, MinHash, search index) go; the new copy writes its own.
-        Returns the old copy's ``repost_of``, which the new copy inherits (same text)."""
+        The old copy's own near-duplicate flag goes too: the new copy, published earlier, finds
+        its own (:meth:`_near_duplicates`); flags naming the old copy stay valid for the new one
+        (same text, published earlier still)."""
         db = self.store.db
         pending.flush(db)  # the old copy may be in this batch: write it first, then move it
         pending.clear()
-        repost_of = db.execute("select repost_of from documents where doc_id = ?",
-                               [old_id]).fetchone()[0]
+        db.execute("delete from near_duplicates where doc_id = ? and method != 'identity'",
+                   [old_id])
         for table in ("documents", "document_sectors", "minhash", "minhash_bands", "search_index"):
             db.execute(f"delete from [{table}] where doc_id = ?", [old_id])
         for table, column in self._references():
@@ -522,7 +532,6 @@ class Ingestor:
                        [new_id, old_id])
         db.execute("update document_sources set relation = 'duplicate' "
                    "where doc_id = ? and relation = 'original'", [new_id])
-        return repost_of
 
     def _references(self) -> list[tuple[str, str]]:
         """(table, column) of every column that names a document by its id, other than the
@@ -541,9 +550,16 @@ class Ingestor:
             self._reference_columns = found
         return self._reference_columns
 
-    def _near_duplicate(self, p: Prepared, pending: "_PendingBatch") -> tuple[str, float] | None:
-        if p.signature is None:
-            return None
+    def _near_duplicates(self, p: Prepared, key: tuple, pending: "_PendingBatch"
+                         ) -> tuple[tuple[str, float, str] | None, list[tuple[str, float, str]]]:
+        """The document this one reposts, and the stored ones published after it that it is a
+        near duplicate of: ``((doc_id, similarity, method) | None, [(doc_id, similarity,
+        method), ...])``.
+
+        The rule does not depend on arrival order: a document's ``repost_of`` is, among the
+        documents published before it (:func:`canonical_key`) whose MinHash similarity is at
+        least ``NEAR_DUPLICATE_THRESHOLD``, the most similar (ties: the earliest published). LSH
+        candidates are symmetric, so a document arriving late still meets every pair."""
         sig = blob_to_signature(p.signature)
         buckets = band_buckets(sig)
         db = self.store.db
@@ -553,11 +569,13 @@ class Ingestor:
             params += [band, bucket]
         candidates = {row[0] for row in db.execute(
             f"select distinct doc_id from minhash_bands where {placeholders}", params)}
-        in_batch = set()
         for band, bucket in enumerate(buckets):
-            in_batch.update(pending.buckets.get((band, bucket), ()))
-        best: tuple[str, float] | None = None
-        for cand in sorted(candidates | in_batch):
+            candidates.update(pending.buckets.get((band, bucket), ()))
+        candidates.discard(p.document["doc_id"])
+        best: tuple[str, float, str] | None = None
+        best_key: tuple | None = None
+        later: list[tuple[str, float, str]] = []
+        for cand in sorted(candidates):
             if cand in pending.signatures:
                 other = pending.signatures[cand]
             else:
@@ -566,9 +584,63 @@ class Ingestor:
                     continue
                 other = blob_to_signature(row[0])
             sim = estimated_jaccard(sig, other)
-            if sim >= NEAR_DUPLICATE_THRESHOLD and (best is None or sim > best[1]):
-                best = (cand, sim)
-        return best
+            if sim < NEAR_DUPLICATE_THRESHOLD:
+                continue
+            info = self._document_info(cand, pending)
+            method = IDENTICAL if info["text_hash"] == p.document["text_hash"] else NEAR
+            if info["key"] > key:
+                later.append((cand, sim, method))
+            elif best is None or _closer(sim, info["key"], best[1], best_key):
+                best, best_key = (cand, sim, method), info["key"]
+        return best, later
+
+    def _document_info(self, doc_id: str, pending: "_PendingBatch") -> dict[str, Any]:
+        """canonical key, text hash, repost_of and its similarity of a stored document."""
+        if doc_id in pending.docs:
+            doc = pending.docs[doc_id].document
+            flag = pending.near.get(doc_id)
+            return {"key": canonical_key(doc), "text_hash": doc["text_hash"],
+                    "repost_of": doc.get("repost_of"), "similarity": flag[1] if flag else None}
+        row = self.store.db.execute(
+            "select d.published_date, d.issued_date, d.source, d.source_id, d.text_hash, "
+            "d.repost_of, n.similarity from documents d left join near_duplicates n "
+            "on n.doc_id = d.doc_id and n.similar_doc_id = d.repost_of where d.doc_id = ?",
+            [doc_id]).fetchone()
+        if row is None:
+            raise RecordError(f"the near-duplicate index names {doc_id}, which is not in the "
+                              "store: run zhengce retag to rebuild it")
+        doc = dict(zip(("published_date", "issued_date", "source", "source_id"), row[:4]))
+        return {"key": canonical_key(doc), "text_hash": row[4], "repost_of": row[5],
+                "similarity": row[6]}
+
+    def _repoint(self, later_id: str, doc_id: str, sim: float, method: str, key: tuple,
+                 pending: "_PendingBatch", report: "LoadReport") -> None:
+        """``later_id`` (published after ``doc_id``) reposts ``doc_id`` if ``doc_id`` is closer
+        to it than what it reposts now (the rule of :meth:`_near_duplicates`)."""
+        info = self._document_info(later_id, pending)
+        current = info["repost_of"]
+        if current is not None:
+            current_key = self._document_info(current, pending)["key"]
+            if not _closer(sim, key, info["similarity"] or 0.0, current_key):
+                return
+        else:
+            report.near_duplicates += 1
+        if later_id in pending.docs:
+            pending.docs[later_id].document["repost_of"] = doc_id
+            pending.near[later_id] = (doc_id, sim, method)
+            return
+        db = self.store.db
+        db.execute("update documents set repost_of = ? where doc_id = ?", [doc_id, later_id])
+        if current is not None:
+            db.execute("delete from near_duplicates where doc_id = ? and similar_doc_id = ? "
+                       "and method != 'identity'", [later_id, current])
+        pending.repointed.append((later_id, doc_id, sim, method))
+
+
+def _closer(sim: float, key: tuple, other_sim: float, other_key: tuple | None) -> bool:
+    """Whether a document (similarity, canonical key) is a better original than another: more
+    similar, or as similar and published earlier."""
+    return other_key is None or sim > other_sim or (sim == other_sim and key < other_key)
 
 
 class _PendingBatch:
@@ -578,7 +650,11 @@ class _PendingBatch:
         self.new: list[Prepared] = []
         self.updates: list[Prepared] = []
         self.sources: list[tuple] = []
-        self.near: list[tuple] = []
+        #: doc_id -> (similar_doc_id, similarity, method) of this batch's new documents
+        self.near: dict[str, tuple[str, float, str]] = {}
+        #: near-duplicate flags of stored documents re-pointed to one of this batch's
+        self.repointed: list[tuple[str, str, float, str]] = []
+        self.docs: dict[str, Prepared] = {}
         self.rejects: list[tuple] = []
         self.by_hash: dict[str, tuple[str, str, tuple]] = {}
         self.signatures: dict[str, Any] = {}
@@ -610,10 +686,11 @@ class _PendingBatch:
             db.conn.executemany(
                 "insert or ignore into document_sources (doc_id, source, source_id, source_url, "
                 "raw_id, first_seen, relation) values (?, ?, ?, ?, ?, ?, ?)", self.sources)
-        if self.near:
+        near = [(d, *flag) for d, flag in self.near.items()] + self.repointed
+        if near:
             db.conn.executemany(
                 "insert or replace into near_duplicates (doc_id, similar_doc_id, similarity, method) "
-                "values (?, ?, ?, ?)", self.near)
+                "values (?, ?, ?, ?)", near)
         touched = self.new + self.updates
         if not touched:
             return

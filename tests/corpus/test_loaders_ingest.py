@@ -222,9 +222,11 @@ def test_parallel_load_reports_each_processs_peak_memory(tmp_path):
     memory = report.as_dict()["peak_memory"]
     main, *workers = memory["processes"]
     assert (main["role"], main["pid"]) == ("load", os.getpid())
-    assert len(workers) == 2 == memory["n_workers"]   # 8 batches over 2 workers
+    # 8 batches over 2 workers: both report, unless one took every batch (a busy machine
+    # can start the second too late to get one)
+    assert 1 <= len(workers) == memory["n_workers"] <= 2
     assert {w["role"] for w in workers} == {"load worker"}
-    assert len({w["pid"] for w in workers} | {os.getpid()}) == 3
+    assert len({w["pid"] for w in workers} | {os.getpid()}) == len(workers) + 1
     assert report.line().endswith("; " + report.memory.line())
     figure = float(report.line().rsplit("all processes <= ", 1)[1].split()[0].replace(",", ""))
     assert figure == pytest.approx(memory["sum_of_peaks_mb"], abs=1.0)
