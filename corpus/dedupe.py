@@ -40,6 +40,16 @@ _POW = np.array([np.uint64(1000003) ** np.uint64(i) for i in range(SHINGLE)], dt
 _WIDTH_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
+def canonical_key(doc: dict) -> tuple[str, str, str]:
+    """Which of several copies of one text (the same ``dedupe_hash``, from different sources)
+    is the document: the earliest published (``published_date``, else ``issued_date``; undated
+    last), then the source, then the source's id. A total order over the copies, so the choice
+    does not depend on the order in which a crawl's sites or a load's files deliver them."""
+    dates = [doc.get(name) for name in ("published_date", "issued_date")]
+    date = next((d for d in dates if isinstance(d, str) and d), "9999-99-99")  # (not NaN)
+    return (str(date), str(doc.get("source") or ""), str(doc.get("source_id") or ""))
+
+
 def fold_width(text: str) -> str:
     return text.translate(_WIDTH_FOLD)
 

@@ -10,7 +10,8 @@ Two documents from different sources are the same document when, in turn:
    ``TEXT_CHARS`` characters) at least ``threshold`` — a source line or a reformatted header
    does not separate them, a different document under a misparsed number does.
 
-The earliest stored document of a group (creation time, then storage order) is its canonical
+The earliest published document of a group (:func:`.dedupe.canonical_key`: publication date,
+else issue date, then source and id — not the order in which they were stored) is its canonical
 one. :func:`record_identity` adds, for
 each other document, a ``document_sources`` row on the canonical document (relation
 ``same_document``: that source holds it too) and a ``near_duplicates`` row (method
@@ -24,6 +25,8 @@ import re
 from itertools import combinations
 
 import pandas as pd
+
+from .dedupe import canonical_key
 
 TEXT_CHARS = 3000
 DEFAULT_THRESHOLD = 0.5
@@ -89,7 +92,7 @@ def match_sources(conn, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
             texts[doc_id] = bigrams(text)
     matches = []
     for group in groups:
-        docs = list(group.sort_values(["created_at", "stored_order"]).itertuples(index=False))
+        docs = sorted(group.itertuples(index=False), key=lambda d: canonical_key(d._asdict()))
         canonical: dict[str, str] = {}
         for a, b in combinations(docs, 2):
             if b.doc_id in canonical or a.doc_id in canonical:  # matched: its canonical one decides

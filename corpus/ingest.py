@@ -32,8 +32,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-from .dedupe import (NEAR_DUPLICATE_THRESHOLD, band_buckets, blob_to_signature, estimated_jaccard,
-                     dedupe_hash, fold_width, minhash, signature_to_blob)
+from .dedupe import (NEAR_DUPLICATE_THRESHOLD, band_buckets, blob_to_signature, canonical_key,
+                     estimated_jaccard, dedupe_hash, fold_width, minhash, signature_to_blob)
 from zhengce.common.errors import RecordError
 from zhengce.common.manifest import sha256_bytes, sha256_text
 from zhengce.common.memory import MemoryReport, process_peak
@@ -110,15 +110,6 @@ class SourceRecord:
 def make_doc_id(source: str, source_id: str) -> str:
     """Stable id: the first 16 hex digits of SHA-256(source \\x1f source_id)."""
     return sha256_text(f"{source}\x1f{source_id}")[:16]
-
-
-def canonical_key(doc: dict) -> tuple[str, str, str]:
-    """Which of several copies of one text (the same ``dedupe_hash``, from different sources)
-    is the document: the earliest published (``published_date``, else ``issued_date``; undated
-    last), then the source, then the source's id. A total order over the copies, so the choice
-    does not depend on the order in which a crawl's sites or a load's files deliver them."""
-    date = doc.get("published_date") or doc.get("issued_date") or "9999-99-99"
-    return (str(date), str(doc.get("source") or ""), str(doc.get("source_id") or ""))
 
 
 def raw_id_for(record: SourceRecord) -> str:

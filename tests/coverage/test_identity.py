@@ -23,7 +23,7 @@ def _variant(record, source, *, text=None, issued=None):
                                payload=fields["text"].encode("utf-8"))
 
 
-def _build(path):
+def _build(path, *, reverse=False):
     govcn = [numbered_record("govcn", "国发", 2005, n) for n in (1, 2, 3, 4)]
     pkulaw = [_variant(govcn[0], "pkulaw"), _variant(govcn[1], "pkulaw"),
               # same number, another date: a different document (or a misparse), not matched
@@ -31,9 +31,22 @@ def _build(path):
               # same number and date, unrelated text: not matched
               _variant(govcn[3], "pkulaw", text="关于做好冬季供暖工作的紧急通知。" * 20),
               numbered_record("pkulaw", "国发", 2005, 6)]
+    loads = [(govcn, "govcn"), (pkulaw, "pkulaw")]
     with Store.open(path) as store:
-        ingest_records(store, govcn, source="govcn", progress=False, n_jobs=1)
-        ingest_records(store, pkulaw, source="pkulaw", progress=False, n_jobs=1)
+        for records, source in (loads[::-1] if reverse else loads):
+            ingest_records(store, records, source=source, progress=False, n_jobs=1)
+
+
+def test_the_canonical_copy_does_not_depend_on_load_order(tmp_path):
+    # the two copies of 国发〔2005〕1号 and 2号 share their dates: the tie goes to the source
+    # name (govcn < pkulaw), not to whichever was loaded first
+    for reverse in (False, True):
+        path = tmp_path / f"order-{reverse}.db"
+        _build(path, reverse=reverse)
+        with Store.open(path) as store:
+            matches = match_sources(store.db.conn)
+        assert sorted(zip(matches["doc_number"], matches["canonical_source"])) == \
+            [("国发〔2005〕1号", "govcn"), ("国发〔2005〕2号", "govcn")]
 
 
 def test_matches_only_same_number_issuer_date_and_text(tmp_path):
