@@ -475,19 +475,33 @@ def dictionary_scores(token_corpus, scheme: Scheme, *, batch_size: int = 2000) -
 
 def load_dictionary_scores(store, run_id: str, *, wide: bool = False):
     """The stored scores of one run as a DataFrame (long; ``wide=True``: one row per document with
-    ``share_<category>`` and ``n_terms_<category>`` columns)."""
+    ``share_<category>`` and ``n_terms_<category>`` columns, categories in sorted order, then
+    ``n_tokens``), in ``doc_id`` order.
+
+    Read column by column (``read_sql_query``), the wide form pivoted by SQLite: no Python dict
+    per row (a million documents' scores as dicts took about 2 GB)."""
     import pandas as pd
 
-    df = pd.DataFrame(list(store.db.query(
-        "select doc_id, category, n_terms, weighted_terms, n_tokens, share, share_of_scheme "
-        "from dictionary_scores where run_id = ? order by doc_id, category", [run_id])))
-    if df.empty:
+    categories = [row[0] for row in store.db.execute(
+        "select distinct category from dictionary_scores where run_id = ? order by category",
+        [run_id])]
+    if not categories:
         raise UserError(f"no dictionary scores for run {run_id!r}; run dictionary_scores first "
                         "(see table runs, stage dictionary_scores)")
     if not wide:
-        return df
-    shares = df.pivot(index="doc_id", columns="category", values="share").add_prefix("share_")
-    counts = df.pivot(index="doc_id", columns="category", values="n_terms").astype("int64")
-    n_tokens = df.groupby("doc_id")["n_tokens"].first()
-    return shares.join(counts.add_prefix("n_terms_")).join(n_tokens).reset_index().rename_axis(
-        columns=None)
+        return pd.read_sql_query(
+            "select doc_id, category, n_terms, weighted_terms, n_tokens, share, share_of_scheme "
+            "from dictionary_scores where run_id = ? order by doc_id, category", store.db.conn,
+            params=[run_id])
+    quoted = lambda name: '"' + name.replace('"', '""') + '"'  # noqa: E731
+    columns = [f"max(case when category = ? then share end) as {quoted('share_' + c)}"
+               for c in categories]
+    columns += [f"max(case when category = ? then n_terms end) as {quoted('n_terms_' + c)}"
+                for c in categories]
+    frame = pd.read_sql_query(
+        f"select doc_id, {', '.join(columns)}, max(n_tokens) as n_tokens from dictionary_scores "
+        "where run_id = ? group by doc_id order by doc_id", store.db.conn,
+        params=[*categories, *categories, run_id])
+    counts = [f"n_terms_{c}" for c in categories] + ["n_tokens"]
+    frame[counts] = frame[counts].astype("int64")
+    return frame
