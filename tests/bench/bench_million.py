@@ -28,19 +28,19 @@ sizes is printed. Not part of ``make test`` or ``make bench`` (hours at 1M on 2 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
-import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, REPO, measure, print_table, record  # noqa: E402
+from common import OUT, measure, print_table, record  # noqa: E402
 from corpora import real_text_corpus  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scale"))
+from local_dask import local_dask_cluster  # noqa: E402
 
 LOAD = """
 import os
@@ -138,58 +138,6 @@ OUTPUTS = {"segment": ("tokens",), "dictionary": ("dictionary.gensim", "dictiona
            "bow": ("bow",), "infer": ("doc_topics",)}
 
 
-def _wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"{what} within {timeout} s")
-
-
-@contextlib.contextmanager
-def dask_cluster(base: Path, workers: int):
-    """A Dask scheduler and ``workers`` single-threaded worker processes on 127.0.0.1 (fresh,
-    so each worker's VmHWM is this step's); yields the scheduler address."""
-    base.mkdir(parents=True, exist_ok=True)
-    scheduler_file = base / "scheduler.json"
-    scheduler_file.unlink(missing_ok=True)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    procs: list[subprocess.Popen] = []
-
-    def start(args, log_name):
-        log = open(base / log_name, "w")
-        procs.append(subprocess.Popen([sys.executable, "-m", "dask", *args], cwd=REPO, env=env,
-                                      stdout=log, stderr=subprocess.STDOUT))
-
-    try:
-        start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-               "--scheduler-file", str(scheduler_file)], "scheduler.log")
-        _wait_for(lambda: scheduler_file.exists() and scheduler_file.stat().st_size > 0, 60,
-                  "the Dask scheduler did not start")
-        address = json.loads(scheduler_file.read_text())["address"]
-        for i in range(workers):
-            start(["worker", "--scheduler-file", str(scheduler_file), "--host", "127.0.0.1",
-                   "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", f"w{i}",
-                   "--local-directory", str(base / f"w{i}"), "--memory-limit", "0"],
-                  f"w{i}.log")
-        from distributed import Client
-
-        with Client(address, timeout=30) as client:
-            client.wait_for_workers(workers, timeout=120)
-        yield address
-    finally:
-        for proc in reversed(procs):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-
-
 def step_row(step: str, n: int, res: dict, dask: bool, **extra) -> dict:
     """One table row: wall time and every process's peak (the step's process, its local
     workers, and the Dask workers' own reports)."""
@@ -282,16 +230,16 @@ def main(argv: list[str] | None = None) -> int:
         keep(step_row("export", n, measure(EXPORT.format(**fmt), timeout=3600), False))
     for step, code in (("segment", SEGMENT), ("dictionary", DICTIONARY), ("bow", BOW)):
         if step in todo:
-            with dask_cluster(base / "dask", args.jobs) as address:
-                res = measure(code.format(address=address, **fmt), timeout=6 * 3600)
+            with local_dask_cluster(base / "dask", args.jobs) as cluster:
+                res = measure(code.format(address=cluster["address"], **fmt), timeout=6 * 3600)
             keep(step_row(step, n, res, True))
     if "train" in todo:
         shutil.rmtree(model, ignore_errors=True)
         res = measure(TRAIN.format(**fmt), timeout=6 * 3600)
         keep(step_row("train", n, res, False, **res["result"]))
     if "infer" in todo:
-        with dask_cluster(base / "dask", args.jobs) as address:
-            res = measure(INFER.format(address=address, **fmt), timeout=6 * 3600)
+        with local_dask_cluster(base / "dask", args.jobs) as cluster:
+            res = measure(INFER.format(address=cluster["address"], **fmt), timeout=6 * 3600)
         keep(step_row("infer", n, res, True,
                       inferred=res["result"]["summary"].get("inferred", 0)))
     res = measure(IMPORT.format(**fmt), timeout=6 * 3600)

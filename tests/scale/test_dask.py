@@ -7,9 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from zhengce.corpus.store import Store
 from zhengce.nlp import distributed as dist
 from zhengce.nlp.topics.models import LdaTopicModel
 
+from local_dask import local_dask_cluster
 from scale_corpus import N_DOCS, fill_store
 
 try:
@@ -35,67 +33,17 @@ pytestmark = [pytest.mark.dask,
               pytest.mark.skipif(not HAVE_DASK, reason="dask and distributed are not installed: "
                                  "pip install 'zhengce[scale]'")]
 
-REPO = Path(__file__).resolve().parents[2]
 K = 4
-
-
-def _wait_for(predicate, timeout: float, what: str, procs) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        for p in procs:
-            if p.poll() is not None:
-                raise RuntimeError(f"{what}: process {p.args} exited with {p.returncode}:\n"
-                                   f"{p.stdout.read() if p.stdout else ''}")
-        time.sleep(0.2)
-    raise TimeoutError(f"{what} within {timeout} s")
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """``dask scheduler --host 127.0.0.1 --port 0`` + two ``dask worker`` processes; yields the
-    scheduler's tcp address."""
-    base = tmp_path_factory.mktemp("dask")
-    scheduler_file = base / "scheduler.json"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    procs: list[subprocess.Popen] = []
-
-    def start(args, log_name):
-        log = open(base / log_name, "w")
-        proc = subprocess.Popen([sys.executable, "-m", "dask", *args], cwd=REPO, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        return proc
-
-    try:
-        start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-               "--scheduler-file", str(scheduler_file)], "scheduler.log")
-        _wait_for(lambda: scheduler_file.exists() and scheduler_file.stat().st_size > 0, 60,
-                  "the scheduler did not write its scheduler file", procs)
-        address = json.loads(scheduler_file.read_text())["address"]
-        assert address.startswith("tcp://127.0.0.1:")
-        for name in ("w1", "w2"):
-            start(["worker", "--scheduler-file", str(scheduler_file), "--host", "127.0.0.1",
-                   "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", name,
-                   "--local-directory", str(base / name), "--memory-limit", "0"], f"{name}.log")
-        from distributed import Client
-
-        with Client(address, timeout=30) as client:
-            client.wait_for_workers(2, timeout=90)
-            worker_pids = set(client.run(os.getpid).values())
-        assert len(worker_pids) == 2 and os.getpid() not in worker_pids
-        yield {"address": address, "worker_pids": worker_pids, "scheduler_file": scheduler_file}
-    finally:
-        for proc in reversed(procs):  # workers first, then the scheduler
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+    scheduler's tcp address, its scheduler file and the workers' pids."""
+    with local_dask_cluster(tmp_path_factory.mktemp("dask"), 2) as running:
+        assert running["address"].startswith("tcp://127.0.0.1:")
+        assert len(running["worker_pids"]) == 2 and os.getpid() not in running["worker_pids"]
+        yield running
 
 
 @pytest.fixture(scope="module")
